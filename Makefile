@@ -1,0 +1,69 @@
+# Every entry point of the package. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HARNESS := PYTHONPATH=python_tests $(PY) -m harness
+PYTEST := $(VENV)/bin/pytest
+SQLFLUFF := $(VENV)/bin/sqlfluff
+SQL_FILES := supabase python_tests/sql
+
+.PHONY: help deps system-deps venv db-up db-down db-url migrate seed demo report test \
+        lint sqlfluff dblint bundle bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: system-deps venv ## install everything missing (apt packages, pgvector, the virtualenv)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: python_tests/requirements.txt
+	@python3 -m venv $(VENV) || { bash scripts/install-system-deps.sh --python && python3 -m venv $(VENV); }
+	@$(PY) -m pip install -q --disable-pip-version-check -r python_tests/requirements.txt
+	@touch $@
+
+db-up: deps ## start the embedded database (.pgdata) and print its URL
+	@$(HARNESS) db-up
+
+db-down: venv ## stop the embedded database
+	@$(HARNESS) db-down
+
+db-url: venv ## print the development database URL
+	@$(HARNESS) db-url
+
+migrate: deps ## apply new migrations as `supabase db push` does
+	@$(HARNESS) migrate
+
+seed: deps ## load supabase/seed.sql and supabase/seeds/*.sql
+	@$(HARNESS) seed
+
+demo: deps ## start the database, migrate, load the demo data, print a report
+	@$(HARNESS) demo
+
+report: venv ## print the report of the development database
+	@$(HARNESS) report
+
+sqlfluff: venv ## lint every SQL file with sqlfluff
+	@$(SQLFLUFF) lint --disable-progress-bar --nocolor $(SQL_FILES)
+
+dblint: deps ## run plpgsql_check over every plpgsql function of schema llm
+	@$(HARNESS) dblint
+
+lint: sqlfluff dblint ## sqlfluff, then plpgsql_check
+
+bundle: venv ## write dist/llm.sql, the whole package as one paste-in file
+	@$(HARNESS) bundle
+
+test: deps sqlfluff ## install what is missing, lint, run the test suite on a throwaway cluster
+	@$(PYTEST) -q
+
+bench: deps ## run the benchmarks and print their ratios
+	@$(PYTEST) -q -s -o python_files='bench_*.py' python_tests/bench
+
+clean: db-down ## stop the database and remove generated files
+	rm -rf dist .pgdata

@@ -1,0 +1,167 @@
+"""Shared fixtures: one PostgreSQL server per run, a migrated template database, and a
+clone of it per test module (or per test with ``fresh_db``), with PostgREST-style clients.
+
+Fixtures most tests need:
+
+- ``service``: the service role (backends), ``anon``: the anonymous key;
+- ``make_user(...)``: creates an ``auth.users`` row and returns a ``User``;
+- ``as_user(user)``: an ``Api`` that calls as that signed-in user;
+- ``admin``: a package admin's ``Api``; ``superuser``: a raw autocommit connection;
+- ``connect()``: extra connections for concurrency tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from typing import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from harness import backends, migrate
+from harness.client import Api, User
+
+_clone_counter = itertools.count()
+
+
+def _janitor(server: backends.Server, dbname: str, template: str | None = None) -> DatabaseJanitor:
+    return DatabaseJanitor(
+        user=server.user, host=server.host, port=server.port, password=server.password,
+        dbname=dbname, template_dbname=template, maintenance_dbname=server.maintenance_db,
+    )
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[backends.Server]:
+    try:
+        with backends.server() as srv:
+            yield srv
+    except backends.BackendUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def build_migrated_database(server: backends.Server, dbname: str) -> str:
+    """Creates ``dbname`` with the Supabase shim and every migration applied."""
+    _janitor(server, dbname).init()
+    url = server.url(dbname)
+    migrate.apply_shim(url)
+    migrate.apply_migrations(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def template_db(server: backends.Server) -> Iterator[str]:
+    name = f"llm_template_{os.getpid()}"
+    build_migrated_database(server, name)
+    yield name
+    _janitor(server, name).drop()
+
+
+def _clone(server: backends.Server, template: str, label: str) -> tuple[DatabaseJanitor, str]:
+    label = re.sub(r"[^a-z0-9]+", "_", label.lower())[-30:]
+    name = f"t_{os.getpid()}_{next(_clone_counter)}_{label}"
+    janitor = _janitor(server, name, template)
+    janitor.init()
+    return janitor, server.url(name)
+
+
+@pytest.fixture(scope="module")
+def db_url(server, template_db, request) -> Iterator[str]:
+    """A migrated database shared by the tests of one module."""
+    janitor, url = _clone(server, template_db, request.module.__name__)
+    yield url
+    janitor.drop()
+
+
+@pytest.fixture
+def fresh_db(server, template_db, request) -> Iterator[str]:
+    """A migrated database of this test's own, for tests that look at global state."""
+    janitor, url = _clone(server, template_db, request.node.name)
+    yield url
+    janitor.drop()
+
+
+@pytest.fixture(scope="session")
+def cron_db(server) -> str:
+    """The database pg_cron runs in (``cron.database_name``), migrated; jobs are real here."""
+    url = server.url(server.maintenance_db)
+    migrate.apply_shim(url)
+    migrate.apply_migrations(url)
+    return url
+
+
+@pytest.fixture
+def connect(db_url) -> Iterator[Callable[..., psycopg.Connection]]:
+    """Opens extra autocommit connections to the module database; closes them afterwards."""
+    opened: list[psycopg.Connection] = []
+
+    def _connect(url: str | None = None) -> psycopg.Connection:
+        conn = psycopg.connect(url or db_url, autocommit=True)
+        opened.append(conn)
+        return conn
+
+    yield _connect
+    for conn in opened:
+        conn.close()
+
+
+@pytest.fixture
+def superuser(connect) -> psycopg.Connection:
+    return connect()
+
+
+@pytest.fixture
+def service(connect) -> Api:
+    return Api(connect(), "service_role")
+
+
+@pytest.fixture
+def anon(connect) -> Api:
+    return Api(connect(), "anon")
+
+
+def create_user(conn: psycopg.Connection, email: str | None = None,
+                app_metadata: dict | None = None) -> User:
+    user_id = uuid.uuid4()
+    email = email or f"{user_id.hex[:12]}@example.test"
+    meta = {"provider": "email", "providers": ["email"], **(app_metadata or {})}
+    conn.execute(
+        "insert into auth.users (id, email, raw_app_meta_data) values (%s, %s, %s)",
+        (user_id, email, Jsonb(meta)),
+    )
+    return User(user_id, email, app_metadata or {})
+
+
+@pytest.fixture
+def make_user(superuser) -> Callable[..., User]:
+    def _make(email: str | None = None, app_metadata: dict | None = None) -> User:
+        return create_user(superuser, email, app_metadata)
+
+    return _make
+
+
+@pytest.fixture
+def as_user(connect) -> Callable[[User], Api]:
+    conn = connect()
+
+    def _as(user: User) -> Api:
+        return Api(conn, "authenticated", user.claims())
+
+    return _as
+
+
+@pytest.fixture
+def admin_user(make_user, superuser) -> User:
+    user = make_user()
+    superuser.execute("insert into llm.admins (user_id, note) values (%s, 'test admin')", (user.id,))
+    return user
+
+
+@pytest.fixture
+def admin(admin_user, as_user) -> Api:
+    return as_user(admin_user)

@@ -1,0 +1,116 @@
+"""Command line of the harness, driven by the Makefile: `python -m harness <command>`.
+
+The development database is the embedded cluster in the checkout's `.pgdata` folder,
+or the server in DATABASE_URL when that is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import psycopg
+
+from . import dblint, migrate, report
+from .cluster import LocalCluster, default_data_dir, throwaway_cluster
+
+
+def dev_cluster() -> LocalCluster:
+    return LocalCluster(default_data_dir(migrate.ROOT))
+
+
+def dev_url(start: bool = True) -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    cluster = dev_cluster()
+    if start:
+        cluster.start()
+    elif not cluster.is_running():
+        sys.exit("the embedded database is not running; `make db-up` starts it")
+    return cluster.url()
+
+
+def cmd_db_up(_args) -> None:
+    url = dev_url()
+    print(f"database ready: {url}")
+
+
+def cmd_db_down(_args) -> None:
+    if os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is set: nothing of ours to stop")
+        return
+    dev_cluster().stop()
+    print("embedded database stopped")
+
+
+def cmd_db_url(_args) -> None:
+    print(dev_url(start=False))
+
+
+def cmd_migrate(_args) -> None:
+    url = dev_url()
+    if migrate.apply_shim(url):
+        print("installed the Supabase shim (roles, auth schema) for a plain PostgreSQL")
+    applied = migrate.apply_migrations(url)
+    for name in applied:
+        print(f"applied {name}")
+    print(f"{len(applied)} new migration(s); {len(migrate.migrations())} in total")
+
+
+def cmd_seed(_args) -> None:
+    url = dev_url()
+    migrate.apply_seed(url)
+    print("loaded " + ", ".join(str(p.relative_to(migrate.ROOT)) for p in migrate.seed_files()))
+
+
+def cmd_report(_args) -> None:
+    print(report.render(dev_url()))
+
+
+def cmd_demo(args) -> None:
+    cmd_migrate(args)
+    cmd_seed(args)
+    print()
+    cmd_report(args)
+
+
+def cmd_bundle(_args) -> None:
+    path = migrate.build_bundle()
+    print(f"wrote {path.relative_to(migrate.ROOT)} ({len(migrate.migrations())} migrations)")
+
+
+def cmd_dblint(_args) -> None:
+    cluster = throwaway_cluster()
+    try:
+        url = cluster.url()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create database lint")
+        url = cluster.url("lint")
+        migrate.apply_shim(url)
+        migrate.apply_migrations(url)
+        findings = dblint.check(url)
+    finally:
+        cluster.destroy()
+    if findings:
+        print(dblint.format_findings(findings))
+        sys.exit(f"plpgsql_check: {len(findings)} finding(s)")
+    print("plpgsql_check: no errors or warnings in schema llm")
+
+
+COMMANDS = {
+    "db-up": cmd_db_up, "db-down": cmd_db_down, "db-url": cmd_db_url, "migrate": cmd_migrate,
+    "seed": cmd_seed, "report": cmd_report, "demo": cmd_demo, "bundle": cmd_bundle,
+    "dblint": cmd_dblint,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m harness")
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    args = parser.parse_args()
+    COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The short report `make demo` prints: what is installed, then what the demo data shows.
+
+Each capability appends its sections to ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    query: str
+
+
+SECTIONS: list[Section] = [
+    Section(
+        "Schema llm",
+        """
+        select 'tables' as kind, count(*) as count from pg_tables where schemaname = 'llm'
+        union all
+        select 'views', count(*) from pg_views where schemaname = 'llm'
+        union all
+        select 'functions', count(*) from pg_proc where pronamespace = 'llm'::regnamespace
+        union all
+        select 'policies', count(*) from pg_policies where schemaname = 'llm'
+        union all
+        select 'migrations applied', count(*) from supabase_migrations.schema_migrations
+        """,
+    ),
+    Section(
+        "Extensions",
+        """
+        select extname as extension, extversion as version, extnamespace::regnamespace as schema
+        from pg_extension where extname in ('vector', 'pgcrypto', 'pg_cron') order by 1
+        """,
+    ),
+    Section(
+        "Jobs",
+        "select job_name, schedule, scheduled as in_pg_cron, command from llm.sync_jobs()",
+    ),
+    Section(
+        "Settings",
+        "select key, value, value_type from llm.settings order by key",
+    ),
+    Section(
+        "Package admins",
+        "select coalesce(u.email, llm.user_label(a.user_id)) as admin, a.note from llm.admins as a"
+        " left join auth.users as u on u.id = a.user_id order by a.granted_at",
+    ),
+]
+
+
+def _table(rows: list[tuple], headers: list[str]) -> str:
+    cells = [headers] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(url: str) -> str:
+    out = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for section in SECTIONS:
+            cur = conn.execute(section.query)
+            headers = [d.name for d in cur.description]
+            rows = cur.fetchall()
+            body = _table(rows, headers) if rows else "(none)"
+            out.append(f"== {section.title}\n{body}\n")
+    return "\n".join(out)
