@@ -267,7 +267,7 @@ declare
     v_hash bytea;
     v_id uuid;
 begin
-    if identifier is null or btrim(identifier) = '' then
+    if identifier is null or identifier !~ '\S' then
         raise exception 'user_id must be a UUID or a non-empty identifier, got %',
             coalesce(quote_literal(identifier), 'NULL')
             using errcode = '22023';
