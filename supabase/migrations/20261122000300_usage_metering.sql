@@ -208,17 +208,25 @@ $$;
 comment on function llm.period_step(text) is 'Length of a daily, weekly, monthly or yearly period.';
 
 -- The four periods an instant belongs to, so folding and reading bucket usage the same way.
+-- Deliberately without `set search_path` (every name is qualified): a SET clause would stop
+-- the planner from inlining it into the fold and the live views, which call it once per row.
 create or replace function llm.usage_periods(p_at timestamptz, p_tz text)
 returns table (period_type text, period_start date)
 language sql
-stable
-set search_path = ''
+immutable
 as $$
-    select t.period_type, llm.period_floor(t.period_type, p_at at time zone p_tz)
-    from unnest(array['daily', 'weekly', 'monthly', 'yearly']) as t (period_type);
+    select v.period_type, v.period_start
+    from (select pg_catalog.timezone(p_tz, p_at) as local_time) as l
+    cross join lateral (
+        values
+        ('daily', l.local_time::date),
+        ('weekly', pg_catalog.date_trunc('week', l.local_time)::date),
+        ('monthly', pg_catalog.date_trunc('month', l.local_time)::date),
+        ('yearly', pg_catalog.date_trunc('year', l.local_time)::date)
+    ) as v (period_type, period_start);
 $$;
 comment on function llm.usage_periods(timestamptz, text) is
-'The daily, weekly, monthly and yearly period starts of an instant in a time zone.';
+'The daily, weekly (ISO, Monday), monthly and yearly period starts of an instant in a time zone. Inlinable (no SET clause).';
 
 -- Start of the period containing an instant, in the period_timezone setting.
 create or replace function llm.usage_period_start(p_period_type text, p_at timestamptz)
