@@ -646,7 +646,8 @@ $$;
 comment on function llm.list_conversations(uuid, integer, integer, boolean) is
 'Internal: a user''s live conversations, newest activity first, one page.';
 
--- Pages through a user's sessions, most recently active first.
+-- Pages through a user's sessions, most recently active first. (SQL, not plpgsql: the API
+-- parameter names limit and offset are reserved words.)
 create or replace function llm.get_user_chat_sessions(
     user_id text default null,
     "limit" integer default 50,
@@ -654,23 +655,18 @@ create or replace function llm.get_user_chat_sessions(
     include_archived boolean default false
 )
 returns setof llm.chat_session
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    v_user uuid := llm.resolve_user(get_user_chat_sessions.user_id, true);
-begin
-    return query
     select s.*
     from llm.list_conversations(
-        v_user,
+        llm.resolve_user(get_user_chat_sessions.user_id, true),
         llm.check_page_arg(get_user_chat_sessions."limit", 'limit'),
         llm.check_page_arg(get_user_chat_sessions."offset", 'offset'),
         coalesce(get_user_chat_sessions.include_archived, false)
     ) as c
     cross join lateral llm.as_chat_session(c) as s;
-end;
 $$;
 comment on function llm.get_user_chat_sessions(text, integer, integer, boolean) is
 'A user''s chat sessions, most recently active first (limit/offset; archived ones only with include_archived).';
@@ -795,25 +791,23 @@ create or replace function llm.get_chat_messages(
     session_id text, user_id text default null, "limit" integer default 100, "offset" integer default 0
 )
 returns setof llm.chat_message
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    v_conv llm.conversations := llm.find_conversation(
-        get_chat_messages.session_id, 'session_id', get_chat_messages.user_id, false
-    );
-    v_label text := llm.user_label(v_conv.user_id);
-begin
-    return query
+    with conv as (
+        select c.id, llm.user_label(c.user_id) as label
+        from llm.find_conversation(
+            get_chat_messages.session_id, 'session_id', get_chat_messages.user_id, false
+        ) as c
+    )
     select cm.*
-    from llm.messages as m
-    cross join lateral llm.as_chat_message(m, v_label) as cm
-    where m.conversation_id = v_conv.id and m.active
+    from conv
+    inner join llm.messages as m on m.conversation_id = conv.id and m.active
+    cross join lateral llm.as_chat_message(m, conv.label) as cm
     order by m.seq
     limit llm.check_page_arg(get_chat_messages."limit", 'limit')
     offset llm.check_page_arg(get_chat_messages."offset", 'offset');
-end;
 $$;
 comment on function llm.get_chat_messages(text, text, integer, integer) is
 'Messages of the active branch, oldest first, limit/offset.';
@@ -881,21 +875,17 @@ create or replace function llm.get_user_conversations(
     user_id text default null, "limit" integer default 10, include_archived boolean default false
 )
 returns setof llm.chat_session
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    v_user uuid := llm.resolve_user(get_user_conversations.user_id, true);
-begin
-    return query
     select s.*
     from llm.list_conversations(
-        v_user, llm.check_page_arg(get_user_conversations."limit", 'limit'), 0,
+        llm.resolve_user(get_user_conversations.user_id, true),
+        llm.check_page_arg(get_user_conversations."limit", 'limit'), 0,
         coalesce(get_user_conversations.include_archived, false)
     ) as c
     cross join lateral llm.as_chat_session(c) as s;
-end;
 $$;
 comment on function llm.get_user_conversations(text, integer, boolean) is
 'A user''s live conversations, most recently active first.';
@@ -934,37 +924,34 @@ $$;
 comment on function llm.add_message(text, text, text, jsonb, text, integer, integer, integer) is
 'Appends a message to the active branch and returns it; users may add only user messages (42501).';
 
--- The active branch, paginated by keyset: the latest messages, or those just before/after one.
-create or replace function llm.get_messages(
-    conversation_id text, "limit" integer default 10, before uuid default null, after uuid default null
+-- Keyset page of the active branch (body of get_messages, whose parameter limit is a reserved word).
+create or replace function llm.page_messages(
+    p_conversation_id text, p_limit integer, p_before uuid, p_after uuid
 )
 returns setof llm.chat_message
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
-    v_conv llm.conversations := llm.find_conversation(
-        get_messages.conversation_id, 'conversation_id', null, false
-    );
+    v_conv llm.conversations := llm.find_conversation(p_conversation_id, 'conversation_id', null, false);
     v_label text := llm.user_label(v_conv.user_id);
-    v_limit integer := llm.check_page_arg(get_messages."limit", 'limit');
+    v_limit integer := llm.check_page_arg(p_limit, 'limit');
     v_cursor bigint;
 begin
-    if get_messages.before is not null and get_messages.after is not null then
+    if p_before is not null and p_after is not null then
         raise exception 'give before or after, not both' using errcode = '22023';
     end if;
-    if coalesce(get_messages.before, get_messages.after) is not null then
+    if coalesce(p_before, p_after) is not null then
         select m.seq into v_cursor from llm.messages as m
-        where m.id = coalesce(get_messages.before, get_messages.after) and m.conversation_id = v_conv.id;
+        where m.id = coalesce(p_before, p_after) and m.conversation_id = v_conv.id;
         if not found then
             raise exception '% message % not found in this conversation',
-                case when get_messages.before is not null then 'before' else 'after' end,
-                coalesce(get_messages.before, get_messages.after)
+                case when p_before is not null then 'before' else 'after' end,
+                coalesce(p_before, p_after)
                 using errcode = 'P0002';
         end if;
     end if;
-    if get_messages.after is not null then
+    if p_after is not null then
         return query
         select cm.*
         from llm.messages as m
@@ -986,6 +973,23 @@ begin
     ) as r
     order by r.seq;
 end;
+$$;
+comment on function llm.page_messages(text, integer, uuid, uuid) is
+'Internal: one keyset page of the active branch, oldest first (see get_messages).';
+
+-- The active branch, paginated by keyset: the latest messages, or those just before/after one.
+create or replace function llm.get_messages(
+    conversation_id text, "limit" integer default 10, before uuid default null, after uuid default null
+)
+returns setof llm.chat_message
+language sql
+security definer
+set search_path = ''
+as $$
+    select p.*
+    from llm.page_messages(
+        get_messages.conversation_id, get_messages."limit", get_messages.before, get_messages.after
+    ) as p;
 $$;
 comment on function llm.get_messages(text, integer, uuid, uuid) is
 'Messages of the active branch, oldest first: the latest limit, or the limit just before (or after) a message id. Cost does not grow with conversation length.';
@@ -1211,6 +1215,23 @@ comment on function llm.get_message_alternatives(uuid) is
 -- Functions: search, summaries, export and import
 -- ---------------------------------------------------------------------------------------
 
+-- Turns a search text into a query; a blank search is an error, not "everything".
+create or replace function llm.search_query(p_query text)
+returns tsquery
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_query is null or p_query !~ '\S' then
+        raise exception 'query must not be null or blank' using errcode = '22023';
+    end if;
+    return websearch_to_tsquery('english'::regconfig, p_query);
+end;
+$$;
+comment on function llm.search_query(text) is
+'websearch_to_tsquery(english) of a search text; NULL or blank raises 22023.';
+
 -- Full-text search over a user's own messages, best matches first.
 create or replace function llm.search_messages(
     query text, user_id text default null, "limit" integer default 20
@@ -1226,39 +1247,35 @@ returns table (
     rank real,
     snippet text
 )
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-    v_user uuid := llm.resolve_user(search_messages.user_id, true);
-    v_query tsquery;
-begin
-    if search_messages.query is null or search_messages.query !~ '\S' then
-        raise exception 'query must not be null or blank' using errcode = '22023';
-    end if;
-    v_query := websearch_to_tsquery('english'::regconfig, search_messages.query);
-    return query
+    with args as (
+        select
+            llm.resolve_user(search_messages.user_id, true) as user_id,
+            llm.search_query(search_messages.query) as q,
+            llm.check_page_arg(search_messages."limit", 'limit') as n
+    ),
+
+    hit as (
+        select
+            m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
+            ts_rank(m.search, args.q) as rank
+        from args
+        inner join llm.messages as m on m.user_id = args.user_id and m.search @@ args.q
+        inner join llm.conversations as c on c.id = m.conversation_id
+        where c.deleted_at is null and (c.expires_at is null or c.expires_at > now())
+        order by rank desc, m.created_at desc, m.id
+        limit (select args.n from args)
+    )
+
     select
         hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
         hit.rank,
-        ts_headline('english'::regconfig, left(hit.content, 100000), v_query, 'MaxFragments=2')
-    from (
-        select
-            m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
-            ts_rank(m.search, v_query) as rank
-        from llm.messages as m
-        inner join llm.conversations as c on c.id = m.conversation_id
-        where
-            m.user_id = v_user
-            and m.search @@ v_query
-            and c.deleted_at is null
-            and (c.expires_at is null or c.expires_at > now())
-        order by ts_rank(m.search, v_query) desc, m.created_at desc, m.id
-        limit llm.check_page_arg(search_messages."limit", 'limit')
-    ) as hit
+        ts_headline('english'::regconfig, left(hit.content, 100000), args.q, 'MaxFragments=2')
+    from hit cross join args
     order by hit.rank desc, hit.created_at desc, hit.id;
-end;
 $$;
 comment on function llm.search_messages(text, text, integer) is
 'Web-style full-text search (english) over the user''s messages in live conversations, ranked, with the conversation id and title and a highlighted snippet.';
@@ -1385,7 +1402,7 @@ declare
     v_item jsonb;
     v_index integer;
     v_field text;
-    v_ids uuid [] := '{}';
+    v_ids uuid [] := array[]::uuid [];
     v_id uuid;
     v_parent uuid;
     v_metadata jsonb;
