@@ -579,6 +579,78 @@ $$;
 comment on function llm.new_conversation(text, uuid, text, jsonb, timestamptz) is
 'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken).';
 
+-- One page of a conversation's active branch, for get_messages (keyset) and get_chat_messages
+-- (offset); their API parameter names limit and offset are reserved words in plpgsql.
+create or replace function llm.page_messages(
+    p_id text,
+    p_field text,
+    p_user_id text,
+    p_limit integer,
+    p_from_start boolean,
+    p_offset integer,
+    p_before uuid,
+    p_after uuid
+)
+returns setof llm.chat_message
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(p_id, p_field, p_user_id, false);
+    v_label text := llm.user_label(v_conv.user_id);
+    v_limit integer := llm.check_page_arg(p_limit, 'limit');
+    v_cursor bigint;
+begin
+    if p_from_start then
+        return query
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active
+        order by m.seq
+        limit v_limit offset llm.check_page_arg(p_offset, 'offset');
+        return;
+    end if;
+    if p_before is not null and p_after is not null then
+        raise exception 'give before or after, not both' using errcode = '22023';
+    end if;
+    if coalesce(p_before, p_after) is not null then
+        select m.seq into v_cursor from llm.messages as m
+        where m.id = coalesce(p_before, p_after) and m.conversation_id = v_conv.id;
+        if not found then
+            raise exception '% message % not found in this conversation',
+                case when p_before is not null then 'before' else 'after' end,
+                coalesce(p_before, p_after)
+                using errcode = 'P0002';
+        end if;
+    end if;
+    if p_after is not null then
+        return query
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active and m.seq > v_cursor
+        order by m.seq
+        limit v_limit;
+        return;
+    end if;
+    return query
+    select r.*
+    from (
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active and m.seq < coalesce(v_cursor, v_conv.last_seq + 1)
+        order by m.seq desc
+        limit v_limit
+    ) as r
+    order by r.seq;
+end;
+$$;
+comment on function llm.page_messages(text, text, text, integer, boolean, integer, uuid, uuid) is
+'Internal: a page of the active branch, oldest first: by offset from the first message, or the latest / just before / just after a message.';
+
+
 -- ---------------------------------------------------------------------------------------
 -- Functions: chat-session API
 -- ---------------------------------------------------------------------------------------
@@ -795,19 +867,11 @@ language sql
 security definer
 set search_path = ''
 as $$
-    with conv as (
-        select c.id, llm.user_label(c.user_id) as label
-        from llm.find_conversation(
-            get_chat_messages.session_id, 'session_id', get_chat_messages.user_id, false
-        ) as c
-    )
-    select cm.*
-    from conv
-    inner join llm.messages as m on m.conversation_id = conv.id and m.active
-    cross join lateral llm.as_chat_message(m, conv.label) as cm
-    order by m.seq
-    limit llm.check_page_arg(get_chat_messages."limit", 'limit')
-    offset llm.check_page_arg(get_chat_messages."offset", 'offset');
+    select p.*
+    from llm.page_messages(
+        get_chat_messages.session_id, 'session_id', get_chat_messages.user_id,
+        get_chat_messages."limit", true, get_chat_messages."offset", null, null
+    ) as p;
 $$;
 comment on function llm.get_chat_messages(text, text, integer, integer) is
 'Messages of the active branch, oldest first, limit/offset.';
@@ -924,59 +988,6 @@ $$;
 comment on function llm.add_message(text, text, text, jsonb, text, integer, integer, integer) is
 'Appends a message to the active branch and returns it; users may add only user messages (42501).';
 
--- Keyset page of the active branch (body of get_messages, whose parameter limit is a reserved word).
-create or replace function llm.page_messages(
-    p_conversation_id text, p_limit integer, p_before uuid, p_after uuid
-)
-returns setof llm.chat_message
-language plpgsql
-set search_path = ''
-as $$
-declare
-    v_conv llm.conversations := llm.find_conversation(p_conversation_id, 'conversation_id', null, false);
-    v_label text := llm.user_label(v_conv.user_id);
-    v_limit integer := llm.check_page_arg(p_limit, 'limit');
-    v_cursor bigint;
-begin
-    if p_before is not null and p_after is not null then
-        raise exception 'give before or after, not both' using errcode = '22023';
-    end if;
-    if coalesce(p_before, p_after) is not null then
-        select m.seq into v_cursor from llm.messages as m
-        where m.id = coalesce(p_before, p_after) and m.conversation_id = v_conv.id;
-        if not found then
-            raise exception '% message % not found in this conversation',
-                case when p_before is not null then 'before' else 'after' end,
-                coalesce(p_before, p_after)
-                using errcode = 'P0002';
-        end if;
-    end if;
-    if p_after is not null then
-        return query
-        select cm.*
-        from llm.messages as m
-        cross join lateral llm.as_chat_message(m, v_label) as cm
-        where m.conversation_id = v_conv.id and m.active and m.seq > v_cursor
-        order by m.seq
-        limit v_limit;
-        return;
-    end if;
-    return query
-    select r.*
-    from (
-        select cm.*
-        from llm.messages as m
-        cross join lateral llm.as_chat_message(m, v_label) as cm
-        where m.conversation_id = v_conv.id and m.active and m.seq < coalesce(v_cursor, v_conv.last_seq + 1)
-        order by m.seq desc
-        limit v_limit
-    ) as r
-    order by r.seq;
-end;
-$$;
-comment on function llm.page_messages(text, integer, uuid, uuid) is
-'Internal: one keyset page of the active branch, oldest first (see get_messages).';
-
 -- The active branch, paginated by keyset: the latest messages, or those just before/after one.
 create or replace function llm.get_messages(
     conversation_id text, "limit" integer default 10, before uuid default null, after uuid default null
@@ -988,7 +999,8 @@ set search_path = ''
 as $$
     select p.*
     from llm.page_messages(
-        get_messages.conversation_id, get_messages."limit", get_messages.before, get_messages.after
+        get_messages.conversation_id, 'conversation_id', null, get_messages."limit", false, null,
+        get_messages.before, get_messages.after
     ) as p;
 $$;
 comment on function llm.get_messages(text, integer, uuid, uuid) is
@@ -1215,22 +1227,56 @@ comment on function llm.get_message_alternatives(uuid) is
 -- Functions: search, summaries, export and import
 -- ---------------------------------------------------------------------------------------
 
--- Turns a search text into a query; a blank search is an error, not "everything".
-create or replace function llm.search_query(p_query text)
-returns tsquery
+-- Body of search_messages (whose API parameter name limit is a reserved word in plpgsql);
+-- plpgsql so each search is planned with the user and the query it has.
+create or replace function llm.search_user_messages(p_user_id text, p_query text, p_limit integer)
+returns table (
+    id uuid,
+    conversation_id uuid,
+    conversation_title text,
+    role text,
+    content text,
+    created_at timestamptz,
+    active boolean,
+    rank real,
+    snippet text
+)
 language plpgsql
-immutable
 set search_path = ''
 as $$
+declare
+    v_user uuid := llm.resolve_user(p_user_id, true);
+    v_limit integer := llm.check_page_arg(p_limit, 'limit');
+    v_query tsquery;
 begin
     if p_query is null or p_query !~ '\S' then
         raise exception 'query must not be null or blank' using errcode = '22023';
     end if;
-    return websearch_to_tsquery('english'::regconfig, p_query);
+    v_query := websearch_to_tsquery('english'::regconfig, p_query);
+    return query
+    select
+        hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
+        hit.score,
+        ts_headline('english'::regconfig, left(hit.content, 100000), v_query, 'MaxFragments=2')
+    from (
+        select
+            m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
+            ts_rank(m.search, v_query) as score
+        from llm.messages as m
+        inner join llm.conversations as c on c.id = m.conversation_id
+        where
+            m.user_id = v_user
+            and m.search @@ v_query
+            and c.deleted_at is null
+            and (c.expires_at is null or c.expires_at > now())
+        order by score desc, m.created_at desc, m.id
+        limit v_limit
+    ) as hit
+    order by hit.score desc, hit.created_at desc, hit.id;
 end;
 $$;
-comment on function llm.search_query(text) is
-'websearch_to_tsquery(english) of a search text; NULL or blank raises 22023.';
+comment on function llm.search_user_messages(text, text, integer) is
+'Internal: the body of search_messages.';
 
 -- Full-text search over a user's own messages, best matches first.
 create or replace function llm.search_messages(
@@ -1251,31 +1297,10 @@ language sql
 security definer
 set search_path = ''
 as $$
-    with args as (
-        select
-            llm.resolve_user(search_messages.user_id, true) as user_id,
-            llm.search_query(search_messages.query) as q,
-            llm.check_page_arg(search_messages."limit", 'limit') as n
-    ),
-
-    hit as (
-        select
-            m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
-            ts_rank(m.search, args.q) as rank
-        from args
-        inner join llm.messages as m on m.user_id = args.user_id and m.search @@ args.q
-        inner join llm.conversations as c on c.id = m.conversation_id
-        where c.deleted_at is null and (c.expires_at is null or c.expires_at > now())
-        order by rank desc, m.created_at desc, m.id
-        limit (select args.n from args)
-    )
-
-    select
-        hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
-        hit.rank,
-        ts_headline('english'::regconfig, left(hit.content, 100000), args.q, 'MaxFragments=2')
-    from hit cross join args
-    order by hit.rank desc, hit.created_at desc, hit.id;
+    select s.*
+    from llm.search_user_messages(
+        search_messages.user_id, search_messages.query, search_messages."limit"
+    ) as s;
 $$;
 comment on function llm.search_messages(text, text, integer) is
 'Web-style full-text search (english) over the user''s messages in live conversations, ranked, with the conversation id and title and a highlighted snippet.';
