@@ -334,6 +334,10 @@ def test_summaries_are_written_by_backends_and_read_by_owners(service, make_user
     assert [s["summary"] for s in got] == ["About sales"]
     with pytest.raises(errors.InsufficientPrivilege):
         as_user(alice).rpc("add_conversation_summary", conversation_id=cid, summary="mine")
+    table = "select summary from llm.conversation_summaries"
+    assert as_user(alice).sql(table) == [{"summary": "About sales"}]
+    as_user(alice).rpc("delete_conversation", conversation_id=cid)
+    assert as_user(alice).sql(table) == []  # summaries follow their conversation
 
 
 # -- search -------------------------------------------------------------------------------

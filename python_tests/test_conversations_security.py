@@ -61,6 +61,18 @@ def test_users_work_on_their_own_conversations_without_naming_themselves(alice, 
     assert [r["content"] for r in api.sql("select content from llm.messages")] == ["hello"]
 
 
+def test_users_stop_seeing_rows_of_expired_or_deleted_conversations(alice, as_user, superuser):
+    api = as_user(alice)
+    expiring, deleted = api.rpc("create_conversation"), api.rpc("create_conversation")
+    for cid in (expiring, deleted):
+        api.rpc("add_message", conversation_id=cid, role="user", content=cid)
+    assert len(api.sql("select * from llm.messages")) == 2
+    superuser.execute("update llm.conversations set expires_at = now() where id = %s", (expiring,))
+    api.rpc("delete_conversation", conversation_id=deleted)
+    assert api.sql("select * from llm.conversations") == []
+    assert api.sql("select * from llm.messages") == []
+
+
 def test_users_may_add_only_user_messages(alice, as_user, counts):
     api = as_user(alice)
     cid = api.rpc("create_conversation")

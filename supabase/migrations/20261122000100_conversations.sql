@@ -1703,12 +1703,10 @@ drop policy if exists "Users read messages of their own live conversations" on l
 create policy "Users read messages of their own live conversations" on llm.messages
 for select to authenticated using (
     user_id = (select auth.uid())
+    -- the conversation's own policy decides whether it is live
     and exists (
         select from llm.conversations as c
-        where
-            c.id = messages.conversation_id
-            and c.deleted_at is null
-            and (c.expires_at is null or c.expires_at > now())
+        where c.id = messages.conversation_id
     )
 );
 comment on policy "Users read messages of their own live conversations" on llm.messages is
@@ -1719,26 +1717,16 @@ create policy "Admins read every message" on llm.messages
 for select to authenticated using ((select llm.is_admin()));
 comment on policy "Admins read every message" on llm.messages is 'Package admins see every message.';
 
-drop policy if exists "Users read summaries of their own live conversations" on llm.conversation_summaries;
-create policy "Users read summaries of their own live conversations" on llm.conversation_summaries
+drop policy if exists "Users read summaries of conversations they can read" on llm.conversation_summaries;
+create policy "Users read summaries of conversations they can read" on llm.conversation_summaries
 for select to authenticated using (
-    user_id = (select auth.uid())
-    and exists (
+    exists (
         select from llm.conversations as c
-        where
-            c.id = conversation_summaries.conversation_id
-            and c.deleted_at is null
-            and (c.expires_at is null or c.expires_at > now())
+        where c.id = conversation_summaries.conversation_id
     )
 );
-comment on policy "Users read summaries of their own live conversations" on llm.conversation_summaries is
-'A user sees the summaries of their conversations that are neither expired nor deleted.';
-
-drop policy if exists "Admins read every summary" on llm.conversation_summaries;
-create policy "Admins read every summary" on llm.conversation_summaries
-for select to authenticated using ((select llm.is_admin()));
-comment on policy "Admins read every summary" on llm.conversation_summaries is
-'Package admins see every conversation summary.';
+comment on policy "Users read summaries of conversations they can read" on llm.conversation_summaries is
+'Summaries follow their conversation: owners see those of live conversations, admins all.';
 
 -- ---------------------------------------------------------------------------------------
 -- Grants
