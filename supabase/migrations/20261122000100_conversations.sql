@@ -650,12 +650,11 @@ $$;
 comment on function llm.page_messages(text, text, text, integer, boolean, integer, uuid, uuid) is
 'Internal: a page of the active branch, oldest first: by offset from the first message, or the latest / just before / just after a message.';
 
-
 -- ---------------------------------------------------------------------------------------
 -- Functions: chat-session API
 -- ---------------------------------------------------------------------------------------
 
--- Starts a chat session for a user; sessions never expire unless extend_ttl is used on a TTL one.
+-- Starts a chat session for a user; chat sessions do not expire.
 create or replace function llm.create_chat_session(
     user_id text default null, title text default null, metadata jsonb default null
 )
