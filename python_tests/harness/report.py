@@ -68,6 +68,46 @@ SECTIONS: list[Section] = [
         "Conversation stats",
         "select key as stat, value from jsonb_each(llm.conversation_stats()) order by key",
     ),
+    Section(
+        "Usage by user (last 7 days, ranked by cost)",
+        """
+        select r.rank, coalesce(u.email, r.user_label) as "user", r.requests, r.failed_requests,
+               r.total_tokens, r.cost_usd, r.cache_hits, r.saved_cost_usd
+        from jsonb_to_recordset(
+            llm.usage_report(since => current_date - 6, rank_by => 'cost') -> 'users'
+        ) as r (rank integer, user_id uuid, user_label text, requests bigint,
+                failed_requests bigint, total_tokens bigint, cost_usd numeric,
+                cache_hits bigint, saved_cost_usd numeric)
+        left join auth.users as u on u.id = r.user_id
+        order by r.rank
+        """,
+    ),
+    Section(
+        "Daily usage summary (last 7 days)",
+        """
+        select date, provider, model, request_type, count, total_tokens, total_cost
+        from llm.daily_usage_summary where date > current_date - 7
+        order by date desc, total_cost desc
+        """,
+    ),
+    Section(
+        "Quotas (check_user_quota)",
+        """
+        select coalesce(u.email, llm.user_label(v.id)) as "user", q ->> 'quota_period' as period,
+               q ->> 'hard' as hard, q ->> 'is_over_quota' as over_quota,
+               q ->> 'tokens_used' as tokens_used, q ->> 'quota_limit' as token_limit,
+               q ->> 'remaining' as remaining, q ->> 'cost_used_usd' as cost_used_usd,
+               q ->> 'cost_limit_usd' as cost_limit_usd, q ->> 'reset_at' as reset_at
+        from (values ('00000000-0000-4000-8000-00000000a11c'::uuid, 1),
+                     ('00000000-0000-4000-8000-000000000b0b', 2),
+                     (llm.user_uuid('user-123'), 3)) as v (id, ord)
+        cross join (values ('daily', 1), ('monthly', 2)) as p (period, ord)
+        cross join lateral llm.check_user_quota(v.id::text, p.period) as q
+        left join auth.users as u on u.id = v.id
+        where p.period = 'daily' or q ->> 'quota_source' = 'user'
+        order by v.ord, p.ord
+        """,
+    ),
 ]
 
 
