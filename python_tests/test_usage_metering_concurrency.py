@@ -299,3 +299,24 @@ def test_logging_does_not_touch_the_rollups(connect, service):
         assert Api(other, "service_role").rpc(
             "log_request", provider="openai", model="gpt-4o", user_id=user, prompt_tokens=1) > 0
     assert service.rpc("get_user_token_usage", user_id=user, days=1)["total_requests"] == 1
+
+
+def test_reserving_folds_the_users_own_rows_and_stays_exact(service, superuser):
+    user = _hot_user_with_limit(service, token_limit=10_000)
+    journal = "select count(*) from llm.usage_journal where user_id = llm.user_uuid(%s)"
+
+    def log(n: int):
+        for _ in range(n):
+            service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                        prompt_tokens=10, completion_tokens=0)
+
+    log(63)
+    service.rpc("reserve_quota", user_id=user, tokens=1000)
+    assert superuser.execute(journal, (user,)).fetchone()[0] == 63  # few: summed, not folded
+    log(1)
+    service.rpc("reserve_quota", user_id=user, tokens=8000)
+    assert superuser.execute(journal, (user,)).fetchone()[0] == 0  # 64: folded first
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=361)
+    assert "used 640, reserved 9000, requested 361" in str(exc.value)
+    assert mismatches(superuser) == []

@@ -275,14 +275,17 @@ comment on function llm.raw_usage_kept_since() is
 -- The quota row in force for each period of a user: their own, else the default.
 create or replace function llm.effective_quotas(p_user_id uuid)
 returns setof llm.usage_quotas
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    return query
     select distinct on (q.quota_period) q.*
     from llm.usage_quotas as q
     where q.user_id = p_user_id or q.user_id is null
     order by q.quota_period, q.user_id nulls last;
+end;
 $$;
 comment on function llm.effective_quotas(uuid) is
 'For each quota period, the user''s own quota row if any, else the default row (user_id NULL).';
@@ -443,10 +446,13 @@ comment on view llm.user_usage_stats is
 -- Exact usage of one user in one period: folded rollups plus unfolded journal rows.
 create or replace function llm.usage_totals(p_user_id uuid, p_period_type text, p_period_start date)
 returns table (requests bigint, tokens bigint, cost_usd numeric)
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    -- plpgsql keeps the plan of this query; stable, so it reads the caller's snapshot
+    return query
     select
         coalesce(sum(l.requests), 0)::bigint,
         coalesce(sum(l.total_tokens), 0)::bigint,
@@ -455,6 +461,7 @@ as $$
     where l.user_id = p_user_id
         and l.period_type = p_period_type
         and l.period_start = p_period_start;
+end;
 $$;
 comment on function llm.usage_totals(uuid, text, date) is
 'Requests, billed tokens and cost of a user in one period (rollups plus unfolded journal rows), from one snapshot.';
@@ -463,31 +470,39 @@ comment on function llm.usage_totals(uuid, text, date) is
 -- Functions: folding and recomputing
 -- ---------------------------------------------------------------------------------------
 
--- Moves a batch of journal rows into the rollups in one transaction: the rows leave the
--- journal exactly when their usage enters the rollups, so reads never count them twice.
-create or replace function llm.fold_usage(max_rows integer default null)
+-- Moves journal rows into the rollups in one transaction: the rows leave the journal exactly
+-- when their usage enters the rollups, so reads never count them twice. Rows another folder
+-- holds are skipped, so folders never wait for each other; rollup rows are written in a fixed
+-- order, so they cannot deadlock. The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
 returns bigint
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
-    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
     v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
     v_folded bigint;
 begin
-    perform llm.require_admin('fold usage');
-    if v_max < 1 then
-        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            limit p_max_rows
+            for update skip locked
+        );
     end if;
-    -- one folder at a time; when another one is running this run has nothing to do
-    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.usage_rollups fold', 0)) then
+    if cardinality(v_rows) = 0 then
         return 0;
     end if;
 
     with batch as (
         delete from llm.usage_journal as j
-        where j.ctid = any(array(select b.ctid from llm.usage_journal as b limit v_max))
+        where j.ctid = any(v_rows)
         returning j.*
     ),
 
@@ -558,8 +573,35 @@ begin
     return v_folded;
 end;
 $$;
+comment on function llm.fold_journal(integer, uuid) is
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
+
+-- The fold job: one at a time; a run that finds another one running has nothing to do.
+create or replace function llm.fold_usage(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
+begin
+    perform llm.require_admin('fold usage');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_usage job', 0))
+        -- a recompute holds the fold lock exclusively while it replaces rollups
+        or not pg_catalog.pg_try_advisory_xact_lock_shared(
+            pg_catalog.hashtextextended('llm.usage_rollups fold', 0)
+        ) then
+        return 0;
+    end if;
+    return llm.fold_journal(v_max, null);
+end;
+$$;
 comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One folder at a time: returns 0 at once when another is running. Returns the rows folded. Admins and service role; run by the llm_usage_fold job.';
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One fold job at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; run by the llm_usage_fold job.';
 
 -- Recomputes periods of rollups from the raw log (repair and backfill). Rows still in the
 -- journal are subtracted, because the fold will add them later.
@@ -583,7 +625,7 @@ begin
             using errcode = '22023',
                 hint = 'rollups older than that stay as folded; recompute a later window';
     end if;
-    -- the folder must not move journal rows while the window is being replaced
+    -- no folder may move journal rows while the window is being replaced
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.usage_rollups fold', 0));
 
     delete from llm.usage_rollups as r
@@ -1452,6 +1494,14 @@ begin
         perform pg_catalog.pg_advisory_xact_lock(
             pg_catalog.hashtextextended('llm.quota_reservations/' || v_user::text, 0)
         );
+        -- a busy user's unfolded rows are folded here once there are 64 of them, so the check
+        -- below never sums more than that (reserving is serialized per user anyway; logging
+        -- still never waits for rollups)
+        if (select count(*) from (select from llm.usage_journal as j where j.user_id = v_user limit 64) as x) = 64
+            and pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended('llm.usage_rollups fold', 0))
+            then
+            perform llm.fold_journal(100000, v_user);
+        end if;
         select
             q.quota_period, k.kind, k.quota_limit, k.used, k.reserved, k.requested,
             (llm.usage_period_bounds(q.quota_period, s.period_start)).ends_at as reset_at
