@@ -30,7 +30,7 @@ from harness.bench import best_time, pgbench_tps, report
 SECONDS = 3
 ROUNDS = 2
 CLIENTS = 32
-BIG, SMALL = 100_000, 10_000
+BIG, SMALL = 2_000_000, 10_000
 CALLS = 20
 HOT = "00000000-0000-4000-8000-00000000beef"
 USER = f"case when :users = 1 then '{HOT}' else '00000000-0000-4000-8000-' || lpad(:u::text, 12, '0') end"
