@@ -388,6 +388,7 @@ begin
         where p.provider = new.provider
             and p.model = new.model
             and p.id <> new.id
+            and p.effective_from <> new.effective_from  -- same start: the unique key decides
             and p.effective_from < coalesce(new.effective_to, 'infinity')
             and coalesce(p.effective_to, 'infinity') > new.effective_from
     ) then
@@ -980,8 +981,9 @@ comment on function llm.try_log_requests(jsonb) is
 'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
 
 -- Re-prices history after a price fix, journaling the cost changes so rollups stay exact.
-create or replace function llm.recompute_costs(since timestamptz, until timestamptz)
-returns table (repriced bigint, cost_change_usd numeric)
+create or replace function llm.recompute_costs(
+    since timestamptz, until timestamptz, out repriced bigint, out cost_change_usd numeric
+)
 language plpgsql
 security definer
 set search_path = ''
@@ -995,7 +997,6 @@ begin
         raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
             using errcode = '22023';
     end if;
-    return query
     with priced as (
         select
             r.id,
@@ -1055,10 +1056,12 @@ begin
         returning cost_usd
     )
 
-    select count(*), coalesce(sum(j.cost_usd), 0) from journaled as j;
+    select count(*), coalesce(sum(j.cost_usd), 0)
+    into recompute_costs.repriced, recompute_costs.cost_change_usd
+    from journaled as j;
 end;
 $$;
-comment on function llm.recompute_costs(timestamptz, timestamptz) is
+comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
 'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Admins and service role.';
 
 -- Makes missing prices visible instead of silently zero.
