@@ -52,6 +52,23 @@ SECTIONS: list[Section] = [
         " left join auth.users as u on u.id = a.user_id order by a.granted_at",
     ),
     Section(
+        "Conversations",
+        """
+        select coalesce(c.external_id, c.id::text) as conversation,
+               coalesce(u.email, llm.user_label(c.user_id)) as owner, c.title,
+               c.message_count as messages,
+               (select count(*) from llm.messages as m
+                where m.conversation_id = c.id and m.active) as active_branch,
+               c.total_tokens as tokens, c.expires_at
+        from llm.conversations as c left join auth.users as u on u.id = c.user_id
+        where c.deleted_at is null order by c.created_at, 1 limit 20
+        """,
+    ),
+    Section(
+        "Conversation stats",
+        "select key as stat, value from jsonb_each(llm.conversation_stats()) order by key",
+    ),
+    Section(
         "Request log: cost by user",
         "select coalesce(u.email, c.user_label) as user, c.total_requests as requests,"
         " round(c.total_cost_usd, 4) as cost_usd, c.total_tokens as tokens"
