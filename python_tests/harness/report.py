@@ -69,6 +69,37 @@ SECTIONS: list[Section] = [
         "select key as stat, value from jsonb_each(llm.conversation_stats()) order by key",
     ),
     Section(
+        "Request log: cost by user",
+        "select coalesce(u.email, c.user_label) as user, c.total_requests as requests,"
+        " round(c.total_cost_usd, 4) as cost_usd, c.total_tokens as tokens"
+        " from llm.cost_by_user() as c left join auth.users as u on u.id = c.user_id",
+    ),
+    Section(
+        "Request log: error rate by model",
+        "select model, request_type, total_requests as requests, failed_requests as failed,"
+        " error_rate_pct from llm.error_rate_by_model()",
+    ),
+    Section(
+        "Request log: latency by model (successful requests)",
+        "select request_type, model, request_count as requests, avg_latency_ms, p50_latency_ms,"
+        " p95_latency_ms from llm.latency_by_model()",
+    ),
+    Section(
+        "Request log: daily usage",
+        "select date, total_requests as requests, failed_requests as failed,"
+        " round(total_cost_usd, 4) as cost_usd, total_tokens as tokens"
+        " from llm.daily_usage() limit 8",
+    ),
+    Section(
+        "Request log: cache hits and models without a price",
+        "select 'cache hits' as what, count(*)::text as requests,"
+        " round(coalesce(sum(saved_cost_usd), 0), 4)::text as saved_usd"
+        " from llm.request_logs where cache_hit"
+        " union all"
+        " select 'unpriced: ' || provider || '/' || model, requests::text, null"
+        " from llm.unpriced_models()",
+    ),
+    Section(
         "Usage by user (last 7 days, ranked by cost)",
         """
         select r.rank, coalesce(u.email, r.user_label) as "user", r.requests, r.failed_requests,
@@ -83,11 +114,11 @@ SECTIONS: list[Section] = [
         """,
     ),
     Section(
-        "Daily usage summary (last 7 days)",
+        "Daily usage summary (today, from the rollups)",
         """
         select date, provider, model, request_type, count, total_tokens, total_cost
-        from llm.daily_usage_summary where date > current_date - 7
-        order by date desc, total_cost desc
+        from llm.daily_usage_summary where date = current_date
+        order by total_cost desc, model
         """,
     ),
     Section(

@@ -75,21 +75,19 @@ create table if not exists llm.request_logs (
     conversation_id uuid,
     message_id uuid,
     agent_id uuid,
-    prompt_tokens integer not null default 0 check (prompt_tokens >= 0),
-    completion_tokens integer not null default 0 check (completion_tokens >= 0),
-    cached_tokens integer not null default 0 check (cached_tokens >= 0),
-    cache_write_tokens integer not null default 0 check (cache_write_tokens >= 0),
-    tokens_total integer not null default 0 check (tokens_total >= 0),
-    audio_seconds numeric check (audio_seconds >= 0 and audio_seconds < 'infinity'),
-    cost_usd numeric check (cost_usd >= 0 and cost_usd < 'infinity'),
-    cost_source text not null default 'registry' check (
-        cost_source in ('registry', 'caller', 'cache_hit', 'unpriced')
-    ),
+    prompt_tokens integer not null default 0,
+    completion_tokens integer not null default 0,
+    cached_tokens integer not null default 0,
+    cache_write_tokens integer not null default 0,
+    tokens_total integer not null default 0,
+    audio_seconds numeric,
+    cost_usd numeric,
+    cost_source text not null default 'registry',
     saved_cost_usd numeric,
-    latency_ms integer check (latency_ms >= 0),
-    time_to_first_token_ms integer check (time_to_first_token_ms >= 0),
+    latency_ms integer,
+    time_to_first_token_ms integer,
     success boolean not null default true,
-    status_code integer check (status_code between 100 and 599),
+    status_code integer,
     error_type text,
     error_message text,
     cache_hit boolean not null default false,
@@ -103,7 +101,7 @@ create table if not exists llm.request_logs (
 ) partition by range (created_at);
 alter sequence llm.request_logs_id_seq owned by llm.request_logs.id;
 comment on table llm.request_logs is
-'One row per LLM request, partitioned by UTC day of created_at (partitions request_logs_pYYYYMMDD, plus request_logs_default for days without one). Written only through llm.log_request().';
+'One row per LLM request, partitioned by UTC day of created_at (partitions request_logs_pYYYYMMDD, plus request_logs_default for days without one). Written only through llm.log_request(), which validates every value (the table has no CHECK constraints: they cost more per insert than the rest of the row).';
 comment on column llm.request_logs.request_id is
 'Client-supplied id (e.g. the provider''s response id); the same id is stored once (llm.request_ids).';
 comment on column llm.request_logs.user_id is
@@ -196,10 +194,6 @@ comment on table llm.request_log_rejects is
 
 create index if not exists request_logs_user_id_created_at_idx
 on llm.request_logs (user_id, created_at);
-create index if not exists request_logs_created_at_brin
-on llm.request_logs using brin (created_at);
-create index if not exists request_logs_failures_idx
-on llm.request_logs (created_at, model) where not success;
 create index if not exists request_logs_unpriced_idx
 on llm.request_logs (provider, model) where cost_source = 'unpriced';
 create index if not exists request_ids_created_at_brin
@@ -265,32 +259,35 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+    v_at timestamptz := coalesce(estimate_cost.priced_at, now());
+    v_prompt integer := coalesce(estimate_cost.prompt_tokens, 0);
+    v_completion integer := coalesce(estimate_cost.completion_tokens, 0);
+    v_cached integer := coalesce(estimate_cost.cached_tokens, 0);
+    v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
+    v_cost numeric;
 begin
-    return (
+    if least(v_prompt, v_completion, v_cached, v_cache_write, estimate_cost.audio_seconds) < 0 then
+        raise exception 'token counts and audio_seconds must be >= 0' using errcode = '22023';
+    end if;
+    -- periods never overlap, so at most one price is in force
     select trim_scale(
-        (
-            greatest(
-                coalesce(estimate_cost.prompt_tokens, 0) - coalesce(estimate_cost.cached_tokens, 0)
-                - coalesce(estimate_cost.cache_write_tokens, 0),
-                0
-            ) * coalesce(p.input_per_mtok, 0)
-            + coalesce(estimate_cost.cached_tokens, 0)
-            * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
-            + coalesce(estimate_cost.cache_write_tokens, 0)
-            * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
-            + coalesce(estimate_cost.completion_tokens, 0) * coalesce(p.output_per_mtok, 0)
-        ) * 0.000001
-        + coalesce(estimate_cost.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
-        + coalesce(p.per_request, 0)
-    )
+            (
+                greatest(v_prompt - v_cached - v_cache_write, 0) * coalesce(p.input_per_mtok, 0)
+                + v_cached * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                + v_cache_write * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                + v_completion * coalesce(p.output_per_mtok, 0)
+            ) * 0.000001
+            + coalesce(estimate_cost.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+            + coalesce(p.per_request, 0)
+        )
+    into v_cost
     from llm.model_prices as p
     where p.provider = estimate_cost.provider
         and p.model = estimate_cost.model
-        and p.effective_from <= coalesce(estimate_cost.priced_at, now())
-        and (p.effective_to is null or p.effective_to > coalesce(estimate_cost.priced_at, now()))
-    order by p.effective_from desc
-    limit 1
-    );
+        and p.effective_from <= v_at
+        and (p.effective_to is null or p.effective_to > v_at);
+    return v_cost;
 end;
 $$;
 comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
@@ -389,6 +386,7 @@ begin
         where p.provider = new.provider
             and p.model = new.model
             and p.id <> new.id
+            and p.effective_from <> new.effective_from  -- same start: the unique key decides
             and p.effective_from < coalesce(new.effective_to, 'infinity')
             and coalesce(p.effective_to, 'infinity') > new.effective_from
     ) then
@@ -407,7 +405,8 @@ comment on function llm.check_model_price_overlap() is
 -- Functions: logging
 -- ---------------------------------------------------------------------------------------
 
--- Records one LLM request and its usage journal row: the hot path of the package.
+-- Records one LLM request and its usage journal row: the hot path of the package, written
+-- to evaluate few plpgsql expressions (each costs setup in every transaction).
 create or replace function llm.log_request(
     provider text,
     model text,
@@ -445,132 +444,57 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_at timestamptz := coalesce(log_request.created_at, now());
-    v_prompt integer := coalesce(log_request.prompt_tokens, 0);
-    v_completion integer := coalesce(log_request.completion_tokens, 0);
-    v_cached integer := coalesce(log_request.cached_tokens, 0);
-    v_cache_write integer := coalesce(log_request.cache_write_tokens, 0);
-    v_hit boolean := coalesce(log_request.cache_hit, false);
-    v_total integer;
     v_user uuid;
-    v_price numeric;
-    v_cost numeric;
-    v_source text;
+    v_id bigint;
     v_request_body jsonb;
     v_response_body jsonb;
-    v_id bigint;
     v_prior record;
+    v_price numeric;
 begin
-    -- validate everything before writing anything
-    if log_request.provider is null or log_request.provider !~ '\S' then
-        raise exception 'provider is required (got %)',
-            coalesce(quote_literal(log_request.provider), 'NULL')
-            using errcode = '22004';
-    end if;
-    if log_request.model is null or log_request.model !~ '\S' then
-        raise exception 'model is required (got %)', coalesce(quote_literal(log_request.model), 'NULL')
-            using errcode = '22004';
-    end if;
-    if log_request.request_type is null then
-        raise exception 'request_type must not be null' using errcode = '22004';
-    end if;
-    if log_request.request_type not in (
-        'chat', 'completion', 'embedding', 'transcription', 'speech', 'image', 'moderation',
-        'rerank', 'other'
-    ) then
-        raise exception 'request_type must be one of %, got %',
-            array_to_string(enum_range(null::llm.request_type), ', '),
-            quote_literal(log_request.request_type)
-            using errcode = '22023';
-    end if;
-    if log_request.success is null then
-        raise exception 'success must not be null' using errcode = '22004';
-    end if;
-    if v_prompt < 0 or v_completion < 0 or v_cached < 0 or v_cache_write < 0
-        or log_request.total_tokens < 0 then
-        raise exception '% must be >= 0, got %',
-            case
-                when v_prompt < 0 then 'prompt_tokens'
-                when v_completion < 0 then 'completion_tokens'
-                when v_cached < 0 then 'cached_tokens'
-                when v_cache_write < 0 then 'cache_write_tokens'
-                else 'total_tokens'
-            end,
-            least(v_prompt, v_completion, v_cached, v_cache_write, log_request.total_tokens)
-            using errcode = '22023';
-    end if;
-    if v_cached + v_cache_write > v_prompt then
-        raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
-            v_cached + v_cache_write, v_prompt
-            using errcode = '22023',
-                hint = 'prompt_tokens counts every input token, cache reads and writes included';
-    end if;
-    if not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric) then
-        raise exception 'cost_usd must be a finite number >= 0, got %', log_request.cost_usd
-            using errcode = '22023';
-    end if;
-    if v_hit and log_request.cost_usd > 0 then
-        raise exception 'cost_usd must be 0 or omitted for a cache hit, got %', log_request.cost_usd
-            using errcode = '22023';
-    end if;
-    if not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric) then
-        raise exception 'audio_seconds must be a finite number >= 0, got %',
-            log_request.audio_seconds
-            using errcode = '22023';
-    end if;
-    if log_request.latency_ms < 0 then
-        raise exception 'latency_ms must be >= 0, got %', log_request.latency_ms
-            using errcode = '22023';
-    end if;
-    if log_request.time_to_first_token_ms < 0 then
-        raise exception 'time_to_first_token_ms must be >= 0, got %',
+    -- one expression decides whether anything is wrong; the branch says what
+    if log_request.provider is null or btrim(log_request.provider, e' \t\r\n\f\v') = ''
+        or log_request.model is null or btrim(log_request.model, e' \t\r\n\f\v') = ''
+        or log_request.request_type is null
+        or log_request.request_type not in (
+            'chat', 'completion', 'embedding', 'transcription', 'speech', 'image', 'moderation',
+            'rerank', 'other'
+        )
+        or log_request.success is null
+        or least(
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
             log_request.time_to_first_token_ms
-            using errcode = '22023';
-    end if;
-    if log_request.status_code not between 100 and 599 then
-        raise exception 'status_code must be an HTTP status (100-599), got %', log_request.status_code
-            using errcode = '22023';
-    end if;
-    if not isfinite(v_at) then
-        raise exception 'created_at must be a finite time, got %', v_at using errcode = '22023';
-    end if;
-    if log_request.request_id !~ '\S' then
-        raise exception 'request_id must not be blank' using errcode = '22023';
-    end if;
-    if jsonb_typeof(log_request.metadata) is distinct from 'object' then
-        raise exception 'metadata must be a JSON object, got %',
-            coalesce(jsonb_typeof(log_request.metadata), 'NULL')
-            using errcode = '22023';
-    end if;
-    v_total := coalesce(log_request.total_tokens, v_prompt + v_completion);
-
-    if log_request.user_id is not null then
-        if log_request.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-            v_user := log_request.user_id::uuid;
-        else
-            v_user := llm.user_uuid(log_request.user_id);
-        end if;
-    end if;
-
-    -- cost: the caller's, else the registry's; a cache hit costs nothing and saves the price
-    if v_hit or log_request.cost_usd is null then
-        v_price := llm.estimate_cost(
-            log_request.provider, log_request.model, v_prompt, v_completion, v_cached,
-            v_cache_write, log_request.audio_seconds, v_at
+        ) < 0
+        or coalesce(log_request.cached_tokens, 0) + coalesce(log_request.cache_write_tokens, 0)
+        > coalesce(log_request.prompt_tokens, 0)
+        or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
+        or (log_request.cache_hit and log_request.cost_usd > 0)
+        or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
+        or log_request.status_code not between 100 and 599
+        or not isfinite(log_request.created_at)
+        or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or jsonb_typeof(log_request.metadata) is distinct from 'object'
+        then
+        perform llm.reject_request(
+            log_request.provider, log_request.model, log_request.request_type, log_request.success,
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.cost_usd,
+            log_request.cache_hit, log_request.audio_seconds, log_request.latency_ms,
+            log_request.time_to_first_token_ms, log_request.status_code, log_request.created_at,
+            log_request.request_id, log_request.metadata
         );
     end if;
-    if v_hit then
-        v_cost := 0;
-        v_source := 'cache_hit';
-    elsif log_request.cost_usd is not null then
-        v_cost := log_request.cost_usd;
-        v_source := 'caller';
-    elsif v_price is not null then
-        v_cost := v_price;
-        v_source := 'registry';
-    else
-        v_source := 'unpriced';
-    end if;
+
+    -- the canonical UUID form is tested without a regular expression (it is cheaper)
+    v_user := case
+        when log_request.user_id is null then null
+        when length(log_request.user_id) = 36
+            and translate(log_request.user_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.user_id, 9, 1) || substr(log_request.user_id, 14, 1)
+            || substr(log_request.user_id, 19, 1) || substr(log_request.user_id, 24, 1) = '----'
+            then log_request.user_id::uuid
+        else llm.user_uuid(log_request.user_id)
+    end;
 
     if log_request.request_body is not null or log_request.response_body is not null then
         if llm.setting_text('request_log_store_bodies')::boolean then
@@ -579,12 +503,13 @@ begin
         end if;
     end if;
 
-    v_id := nextval('llm.request_logs_id_seq');
-
     -- idempotency: the first writer of a request id wins, later ones get its row id
     if log_request.request_id is not null then
+        v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
-        values (log_request.request_id, v_id, v_user, v_at)
+        values (
+            log_request.request_id, v_id, v_user, coalesce(log_request.created_at, now())
+        )
         on conflict do nothing;
         if not found then
             select r.request_log_id, r.user_id into v_prior
@@ -599,6 +524,35 @@ begin
         end if;
     end if;
 
+    -- price from the registry unless the caller gave the cost
+    if log_request.cost_usd is null or log_request.cache_hit then
+        -- the formula of llm.estimate_cost(), inlined: this is the hot path
+        select trim_scale(
+                (
+                    (
+                        coalesce(log_request.prompt_tokens, 0) - coalesce(log_request.cached_tokens, 0)
+                        - coalesce(log_request.cache_write_tokens, 0)
+                    ) * coalesce(p.input_per_mtok, 0)
+                    + coalesce(log_request.cached_tokens, 0)
+                    * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.cache_write_tokens, 0)
+                    * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.completion_tokens, 0) * coalesce(p.output_per_mtok, 0)
+                ) * 0.000001
+                + coalesce(log_request.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+                + coalesce(p.per_request, 0)
+            )
+        into v_price
+        from llm.model_prices as p
+        where p.provider = log_request.provider
+            and p.model = log_request.model
+            and p.effective_from <= coalesce(log_request.created_at, now())
+            and (p.effective_to is null or p.effective_to > coalesce(log_request.created_at, now()));
+    end if;
+
+    v_id := coalesce(v_id, nextval('llm.request_logs_id_seq'));
+
+    -- the request row and its journal row in one statement
     with logged as (
         insert into llm.request_logs (
             id, created_at, request_id, user_id, request_type, provider, model,
@@ -609,15 +563,28 @@ begin
             request_body, response_body, reservation_id
         )
         values (
-            v_id, v_at, log_request.request_id, v_user,
+            v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
             log_request.request_type::llm.request_type, log_request.provider, log_request.model,
-            log_request.conversation_id, log_request.message_id, log_request.agent_id, v_prompt,
-            v_completion, v_cached, v_cache_write, v_total, log_request.audio_seconds, v_cost,
-            v_source, case when v_hit then v_price end, log_request.latency_ms,
-            log_request.time_to_first_token_ms, log_request.success, log_request.status_code,
-            log_request.error_type, log_request.error_message, v_hit, log_request.service,
-            log_request.operation, log_request.metadata, v_request_body, v_response_body,
-            log_request.reservation_id
+            log_request.conversation_id, log_request.message_id, log_request.agent_id,
+            coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
+            coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
+            coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ),
+            log_request.audio_seconds,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+            case
+                when log_request.cache_hit then 'cache_hit'
+                when log_request.cost_usd is not null then 'caller'
+                when v_price is not null then 'registry'
+                else 'unpriced'
+            end,
+            case when log_request.cache_hit then v_price end,
+            log_request.latency_ms, log_request.time_to_first_token_ms, log_request.success,
+            log_request.status_code, log_request.error_type, log_request.error_message,
+            coalesce(log_request.cache_hit, false), log_request.service, log_request.operation,
+            log_request.metadata, v_request_body, v_response_body, log_request.reservation_id
         )
     )
 
@@ -628,22 +595,35 @@ begin
         conversation_id, agent_id, reservation_id
     )
     values (
-        v_id, v_at, v_user, log_request.provider, log_request.model,
-        log_request.request_type::llm.request_type, 1,
-        case when v_hit then 0 else v_prompt end,
-        case when v_hit then 0 else v_completion end,
-        case when v_hit then 0 else v_cached end,
-        case when v_hit then 0 else v_cache_write end,
-        case when v_hit then 0 else v_total end,
-        log_request.audio_seconds, v_cost, log_request.success, v_hit,
-        case when v_hit then v_total else 0 end,
-        case when v_hit then v_price end,
+        v_id, coalesce(log_request.created_at, now()), v_user, log_request.provider,
+        log_request.model, log_request.request_type::llm.request_type, 1,
+        case when log_request.cache_hit then 0 else coalesce(log_request.prompt_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.completion_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cached_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cache_write_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) end,
+        log_request.audio_seconds,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+        log_request.success, coalesce(log_request.cache_hit, false),
+        case when log_request.cache_hit then coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) else 0 end,
+        case when log_request.cache_hit then v_price end,
         log_request.conversation_id, log_request.agent_id, log_request.reservation_id
     );
 
     if log_request.reservation_id is not null then
         perform llm.settle_reservation(
-            log_request.reservation_id, v_user, v_id, case when v_hit then 0 else v_total end, v_cost
+            log_request.reservation_id, v_user, v_id,
+            case when log_request.cache_hit then 0 else coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ) end,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end
         );
     end if;
     return v_id;
@@ -654,7 +634,117 @@ comment on function llm.log_request(
     boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
     jsonb, jsonb, timestamptz, uuid
 ) is
-'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0. The same request_id returns the first row''s id. reservation_id settles a quota reservation (available with usage metering). Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id. reservation_id settles a quota reservation (available with usage metering). Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+
+-- Raises the error that explains why llm.log_request() refused its arguments.
+create or replace function llm.reject_request(
+    p_provider text,
+    p_model text,
+    p_request_type text,
+    p_success boolean,
+    p_prompt_tokens integer,
+    p_completion_tokens integer,
+    p_cached_tokens integer,
+    p_cache_write_tokens integer,
+    p_total_tokens integer,
+    p_cost_usd numeric,
+    p_cache_hit boolean,
+    p_audio_seconds numeric,
+    p_latency_ms integer,
+    p_time_to_first_token_ms integer,
+    p_status_code integer,
+    p_created_at timestamptz,
+    p_request_id text,
+    p_metadata jsonb
+)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_field text;
+    v_value bigint;
+begin
+    if p_provider is null or p_provider !~ '\S' then
+        raise exception 'provider is required (got %)', coalesce(quote_literal(p_provider), 'NULL')
+            using errcode = '22004';
+    end if;
+    if p_model is null or p_model !~ '\S' then
+        raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
+            using errcode = '22004';
+    end if;
+    if p_request_type is null then
+        raise exception 'request_type must not be null' using errcode = '22004';
+    end if;
+    if not p_request_type = any(enum_range(null::llm.request_type)::text[]) then
+        raise exception 'request_type must be one of %, got %',
+            array_to_string(enum_range(null::llm.request_type), ', '), quote_literal(p_request_type)
+            using errcode = '22023';
+    end if;
+    if p_success is null then
+        raise exception 'success must not be null' using errcode = '22004';
+    end if;
+    select f.name, f.value into v_field, v_value
+    from (
+        values
+        (1, 'prompt_tokens', p_prompt_tokens),
+        (2, 'completion_tokens', p_completion_tokens),
+        (3, 'cached_tokens', p_cached_tokens),
+        (4, 'cache_write_tokens', p_cache_write_tokens),
+        (5, 'total_tokens', p_total_tokens),
+        (6, 'latency_ms', p_latency_ms),
+        (7, 'time_to_first_token_ms', p_time_to_first_token_ms)
+    ) as f (n, name, value)
+    where f.value < 0
+    order by f.n
+    limit 1;
+    if found then
+        raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+        then
+        raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
+            coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_prompt_tokens, 0)
+            using errcode = '22023',
+                hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
+        raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if p_cache_hit and p_cost_usd > 0 then
+        raise exception 'cost_usd must be 0 or omitted for a cache hit, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if not (p_audio_seconds >= 0 and p_audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', p_audio_seconds
+            using errcode = '22023';
+    end if;
+    if p_status_code not between 100 and 599 then
+        raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
+            using errcode = '22023';
+    end if;
+    if not isfinite(p_created_at) then
+        raise exception 'created_at must be a finite time, got %', p_created_at
+            using errcode = '22023';
+    end if;
+    if p_request_id !~ '\S' then
+        raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_metadata) is distinct from 'object' then
+        raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
+            using errcode = '22023';
+    end if;
+    raise exception 'invalid request: provider %, model %', p_provider, p_model using errcode = '22023';
+end;
+$$;
+comment on function llm.reject_request(
+    text, text, text, boolean, integer, integer, integer, integer, integer, numeric, boolean,
+    numeric, integer, integer, integer, timestamptz, text, jsonb
+) is
+'Raises the specific error (22004 missing, 22023 invalid, naming the field) for arguments llm.log_request() found invalid.';
 
 -- Keeps stored payloads within the configured size.
 create or replace function llm.capped_body(p_body jsonb)
@@ -889,8 +979,9 @@ comment on function llm.try_log_requests(jsonb) is
 'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
 
 -- Re-prices history after a price fix, journaling the cost changes so rollups stay exact.
-create or replace function llm.recompute_costs(since timestamptz, until timestamptz)
-returns table (repriced bigint, cost_change_usd numeric)
+create or replace function llm.recompute_costs(
+    since timestamptz, until timestamptz, out repriced bigint, out cost_change_usd numeric
+)
 language plpgsql
 security definer
 set search_path = ''
@@ -904,7 +995,6 @@ begin
         raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
             using errcode = '22023';
     end if;
-    return query
     with priced as (
         select
             r.id,
@@ -964,10 +1054,12 @@ begin
         returning cost_usd
     )
 
-    select count(*), coalesce(sum(j.cost_usd), 0) from journaled as j;
+    select count(*), coalesce(sum(j.cost_usd), 0)
+    into recompute_costs.repriced, recompute_costs.cost_change_usd
+    from journaled as j;
 end;
 $$;
-comment on function llm.recompute_costs(timestamptz, timestamptz) is
+comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
 'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Admins and service role.';
 
 -- Makes missing prices visible instead of silently zero.
@@ -1183,7 +1275,7 @@ comment on function llm.create_request_log_partitions(date, date) is
 
 -- Drops whole expired partitions (no DELETE bloat), never before their usage is folded.
 create or replace function llm.apply_request_log_retention()
-returns table (partition_name text, action text, row_count bigint)
+returns table (partition_name text, action text, row_count bigint, bytes bigint)
 language plpgsql
 security definer
 set search_path = ''
@@ -1216,9 +1308,10 @@ begin
     loop
         continue when p.hi > v_cutoff;
         partition_name := p.relname;
+        row_count := null;
+        bytes := null;
         if p.hi > v_folded then
             action := 'kept: usage not folded yet';
-            row_count := null;
             return next;
             continue;
         end if;
@@ -1227,14 +1320,12 @@ begin
         v_folded := llm.usage_folded_before();
         if p.hi > v_folded then
             action := 'kept: usage not folded yet';
-            row_count := null;
             return next;
             continue;
         end if;
-        execute format('select count(*) from llm.%I', p.relname) into v_count;
+        bytes := pg_catalog.pg_total_relation_size(format('llm.%I', p.relname)::regclass);
         execute format('drop table llm.%I', p.relname);
         action := 'dropped';
-        row_count := v_count;
         return next;
     end loop;
 
@@ -1247,6 +1338,7 @@ begin
         partition_name := 'request_logs_default';
         action := 'deleted expired rows';
         row_count := v_count;
+        bytes := null;
         return next;
     end if;
 
@@ -1260,7 +1352,7 @@ begin
 end;
 $$;
 comment on function llm.apply_request_log_retention() is
-'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped or kept. Admins and service role.';
+'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
 
 -- ---------------------------------------------------------------------------------------
 -- Settings

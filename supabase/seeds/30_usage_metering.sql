@@ -5,7 +5,7 @@
 -- backend through the public API; request ids make it re-runnable.
 
 select llm.set_user_quota(null, 'daily', 50000, null, null, false);
-select llm.set_user_quota('00000000-0000-4000-8000-000000000b0b', 'daily', 2500, null, null, true);
+select llm.set_user_quota('00000000-0000-4000-8000-000000000b0b', 'daily', 4000, null, null, true);
 select llm.set_user_quota('00000000-0000-4000-8000-00000000a11c', 'monthly', null, 5, null, true);
 
 select
@@ -51,7 +51,11 @@ begin
     -- a turn of bob's trip planning: reserve, call the model, record message and usage at once
     if exists (select from llm.conversations where id = '00000000-0000-4000-8000-00000000c003')
         and not exists (select from llm.request_ids where request_id = 'demo-usage-10') then
-        v_reservation := llm.reserve_quota('00000000-0000-4000-8000-000000000b0b', 400, 0);
+        begin
+            v_reservation := llm.reserve_quota('00000000-0000-4000-8000-000000000b0b', 400, 0);
+        exception when sqlstate 'PT429' then
+            raise notice 'no reservation for the demo turn: %', sqlerrm;
+        end;
         perform llm.record_completion(
             conversation_id => '00000000-0000-4000-8000-00000000c003',
             content => 'Day 3: Sintra and Cascais.',
@@ -78,7 +82,7 @@ $$;
 -- and puts him over his limit (check_user_quota reports it; reservations are refused)
 select llm.log_request(
     'openai', 'gpt-4o-mini', user_id => '00000000-0000-4000-8000-000000000b0b',
-    prompt_tokens => 300, completion_tokens => 200, request_id => 'demo-usage-11'
+    prompt_tokens => 600, completion_tokens => 400, request_id => 'demo-usage-11'
 );
 
 select llm.fold_usage();
