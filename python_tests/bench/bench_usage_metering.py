@@ -24,6 +24,8 @@ import uuid
 import psycopg
 import pytest
 
+# the scripts of the request-log benchmark: its bare insert is the baseline
+from bench.bench_request_log import BARE_INSERT, LOG_REQUEST
 from conftest import _clone
 from harness.bench import best_time, pgbench_tps, report
 
@@ -32,28 +34,7 @@ ROUNDS = 2
 CLIENTS = 32
 BIG, SMALL = 2_000_000, 10_000
 CALLS = 20
-HOT = "00000000-0000-4000-8000-00000000beef"
-USER = f"case when :users = 1 then '{HOT}' else '00000000-0000-4000-8000-' || lpad(:u::text, 12, '0') end"
-
-LOG_REQUEST = f"""
-\\set u random(1, :users)
-select llm.log_request(
-    provider => 'openai', model => 'gpt-4o-mini', request_type => 'chat',
-    user_id => {USER}, prompt_tokens => 1200, completion_tokens => 300, cached_tokens => 200,
-    latency_ms => 850, success => true, status_code => 200,
-    metadata => '{{"feature": "chat"}}');
-"""
-
-BARE_INSERT = f"""
-\\set u random(1, :users)
-insert into bench.bare (
-    id, created_at, user_id, request_type, provider, model, prompt_tokens, completion_tokens,
-    cached_tokens, cache_write_tokens, tokens_total, cost_usd, cost_source, latency_ms,
-    success, status_code, cache_hit, metadata)
-values (
-    :u, now(), ({USER})::uuid, 'chat', 'openai', 'gpt-4o-mini', 1200, 300, 200, 0, 1500,
-    0.0003, 'registry', 850, true, 200, false, '{{"feature": "chat"}}');
-"""
+HOT = "00000000-0000-4000-8000-000000000001"  # the user of those scripts when users = 1
 
 RESERVE_AND_SETTLE = f"""
 select llm.reserve_quota('{HOT}', 2000, 0.01) as rid \\gset
