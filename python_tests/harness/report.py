@@ -99,6 +99,46 @@ SECTIONS: list[Section] = [
         " select 'unpriced: ' || provider || '/' || model, requests::text, null"
         " from llm.unpriced_models()",
     ),
+    Section(
+        "Usage by user (last 7 days, ranked by cost)",
+        """
+        select r.rank, coalesce(u.email, r.user_label) as "user", r.requests, r.failed_requests,
+               r.total_tokens, r.cost_usd, r.cache_hits, r.saved_cost_usd
+        from jsonb_to_recordset(
+            llm.usage_report(since => current_date - 6, rank_by => 'cost') -> 'users'
+        ) as r (rank integer, user_id uuid, user_label text, requests bigint,
+                failed_requests bigint, total_tokens bigint, cost_usd numeric,
+                cache_hits bigint, saved_cost_usd numeric)
+        left join auth.users as u on u.id = r.user_id
+        order by r.rank
+        """,
+    ),
+    Section(
+        "Daily usage summary (today, from the rollups)",
+        """
+        select date, provider, model, request_type, count, total_tokens, total_cost
+        from llm.daily_usage_summary where date = current_date
+        order by total_cost desc, model
+        """,
+    ),
+    Section(
+        "Quotas (check_user_quota)",
+        """
+        select coalesce(u.email, llm.user_label(v.id)) as "user", q ->> 'quota_period' as period,
+               q ->> 'hard' as hard, q ->> 'is_over_quota' as over_quota,
+               q ->> 'tokens_used' as tokens_used, q ->> 'quota_limit' as token_limit,
+               q ->> 'remaining' as remaining, q ->> 'cost_used_usd' as cost_used_usd,
+               q ->> 'cost_limit_usd' as cost_limit_usd, q ->> 'reset_at' as reset_at
+        from (values ('00000000-0000-4000-8000-00000000a11c'::uuid, 1),
+                     ('00000000-0000-4000-8000-000000000b0b', 2),
+                     (llm.user_uuid('user-123'), 3)) as v (id, ord)
+        cross join (values ('daily', 1), ('monthly', 2)) as p (period, ord)
+        cross join lateral llm.check_user_quota(v.id::text, p.period) as q
+        left join auth.users as u on u.id = v.id
+        where p.period = 'daily' or q ->> 'quota_source' = 'user'
+        order by v.ord, p.ord
+        """,
+    ),
 ]
 
 
