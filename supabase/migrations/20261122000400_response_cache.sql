@@ -307,6 +307,7 @@ create or replace function llm.llm_cache_key(
 returns text
 language sql
 stable
+security definer
 set search_path = ''
 as $$
     select k.prompt_hash from llm.cache_canonical_key($1, $2, $3, $4) as k;
@@ -416,22 +417,21 @@ as $$
 declare
     v_shard smallint := pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1);
 begin
-    if current_setting('transaction_read_only') = 'on' then
-        -- a read-only request (e.g. an HTTP GET) is served but cannot be counted
-        return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id);
-    end if;
-    update llm.response_cache_hits as h
-    set hits = h.hits + 1, last_hit_at = now()
-    where h.entry_id = p_entry_id and h.shard = v_shard;
-    if not found then
-        begin
-            insert into llm.response_cache_hits as h (entry_id, shard, hits)
-            values (p_entry_id, v_shard, 1)
-            on conflict (entry_id, shard) do update
-                set hits = h.hits + 1, last_hit_at = now();
-        exception when foreign_key_violation then
-            return null;  -- the entry was removed while being read: served, not counted
-        end;
+    -- a read-only request (e.g. an HTTP GET) is served but cannot be counted
+    if current_setting('transaction_read_only') = 'off' then
+        update llm.response_cache_hits as h
+        set hits = h.hits + 1, last_hit_at = now()
+        where h.entry_id = p_entry_id and h.shard = v_shard;
+        if not found then
+            begin
+                insert into llm.response_cache_hits as h (entry_id, shard, hits)
+                values (p_entry_id, v_shard, 1)
+                on conflict (entry_id, shard) do update
+                    set hits = h.hits + 1, last_hit_at = now();
+            exception when foreign_key_violation then
+                return null;  -- the entry was removed while being read: served, not counted
+            end;
+        end if;
     end if;
     return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id);
 end;
@@ -847,15 +847,16 @@ begin
     if p_embedding is null then
         raise exception 'embedding must not be null' using errcode = '22004';
     end if;
-    if p_threshold is null or p_threshold not between 0 and 1 then
-        raise exception 'similarity_threshold must be between 0 and 1, got %',
-            coalesce(p_threshold::text, 'NULL')
+    if p_threshold is null or p_limit is null then
+        raise exception '% must not be null', case when p_limit is null then 'limit' else 'similarity_threshold' end
+            using errcode = '22004';
+    end if;
+    if p_threshold not between 0 and 1 then
+        raise exception 'similarity_threshold must be between 0 and 1, got %', p_threshold
             using errcode = '22023';
     end if;
-    if p_limit is null or p_limit not between 1 and 1000 then
-        raise exception 'limit must be between 1 and 1000, got %',
-            coalesce(p_limit::text, 'NULL')
-            using errcode = '22023';
+    if p_limit not between 1 and 1000 then
+        raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = '22023';
     end if;
     v_dims := llm.cache_check_embedding(p_embedding, p_embedding_model);
     v_scope := llm.cache_scope(p_user_id, p_namespace);
