@@ -36,7 +36,7 @@ begin
             status text,
             lease_id uuid,
             lease_expires_at timestamptz,
-            hit llm.cache_hit
+            hit jsonb
         );
     end if;
     if to_regtype('llm.similar_cached_prompt') is null then
@@ -75,7 +75,7 @@ $$;
 comment on type llm.cache_hit is
 'A cache hit: the response, the entry id, its hit count and the tokens and cost the hit saved.';
 comment on type llm.cache_claim is
-'Outcome of llm.claim_llm_cache_key: status hit (with hit), claimed (with lease_id) or pending.';
+'Outcome of llm.claim_llm_cache_key: status hit (hit holds the llm.cache_hit as JSON), claimed (with lease_id) or pending.';
 comment on type llm.similar_cached_prompt is
 'One result of llm.get_similar_cached_prompts; similarity is cosine similarity (1 = identical).';
 comment on type llm.cache_stats is
@@ -747,47 +747,56 @@ begin
         raise exception 'wait_seconds must be between 0 and 60, got %', claim_llm_cache_key.wait_seconds
             using errcode = '22023';
     end if;
-    -- wait with plain reads only: a row lock held while sleeping would block the producer
     loop
         v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
         if v_hit.id is not null then
-            return row('hit', null, null, v_hit)::llm.cache_claim;
+            return row('hit', null, null, to_jsonb(v_hit))::llm.cache_claim;
         end if;
-        select l.expires_at into v_expires
-        from llm.response_cache_leases as l
-        where l.scope = v_scope and l.prompt_hash = k.prompt_hash and l.expires_at > clock_timestamp();
-        exit when not found;
+        if not exists (
+            select from llm.response_cache_leases as l
+            where l.scope = v_scope and l.prompt_hash = k.prompt_hash and l.expires_at > clock_timestamp()
+        ) then
+            -- Claim in a subtransaction that is undone when the key was taken meanwhile: a
+            -- row lock kept while waiting would block the producer's store of the response.
+            begin
+                insert into llm.response_cache_leases as l (scope, prompt_hash, expires_at)
+                values (
+                    v_scope, k.prompt_hash,
+                    clock_timestamp() + claim_llm_cache_key.lease_seconds * interval '1 second'
+                )
+                on conflict (scope, prompt_hash) do update
+                    set lease_id = gen_random_uuid(), claimed_at = now(), expires_at = excluded.expires_at
+                    where l.expires_at <= clock_timestamp()
+                returning l.lease_id, l.expires_at into v_lease_id, v_expires;
+                if v_lease_id is null then
+                    raise exception 'lease taken' using errcode = 'P0002';
+                end if;
+            exception when no_data_found then
+                v_lease_id := null;
+            end;
+        end if;
+        if v_lease_id is not null then
+            -- a producer may have stored the response between our lookup and our claim
+            v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
+            if v_hit.id is not null then
+                delete from llm.response_cache_leases as l where l.lease_id = v_lease_id;
+                return row('hit', null, null, to_jsonb(v_hit))::llm.cache_claim;
+            end if;
+            perform llm.cache_count_miss(k.provider, k.model, v_scope);
+            return row('claimed', v_lease_id, v_expires, null)::llm.cache_claim;
+        end if;
         if clock_timestamp() >= v_deadline then
-            return row('pending', null, v_expires, null)::llm.cache_claim;
+            return row(
+                'pending', null,
+                (
+                    select l.expires_at from llm.response_cache_leases as l
+                    where l.scope = v_scope and l.prompt_hash = k.prompt_hash
+                ),
+                null
+            )::llm.cache_claim;
         end if;
         perform pg_sleep(least(0.05, extract(epoch from v_deadline - clock_timestamp())));
     end loop;
-
-    insert into llm.response_cache_leases as l (scope, prompt_hash, expires_at)
-    values (v_scope, k.prompt_hash, clock_timestamp() + claim_llm_cache_key.lease_seconds * interval '1 second')
-    on conflict (scope, prompt_hash) do update
-        set lease_id = gen_random_uuid(), claimed_at = now(), expires_at = excluded.expires_at
-        where l.expires_at <= clock_timestamp()
-    returning l.lease_id, l.expires_at into v_lease_id, v_expires;
-    if v_lease_id is null then
-        -- another caller claimed it between our read and our claim
-        return row(
-            'pending', null,
-            (
-                select l.expires_at from llm.response_cache_leases as l
-                where l.scope = v_scope and l.prompt_hash = k.prompt_hash
-            ),
-            null
-        )::llm.cache_claim;
-    end if;
-    -- a producer may have stored the response between our lookup and our claim
-    v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
-    if v_hit.id is not null then
-        delete from llm.response_cache_leases as l where l.lease_id = v_lease_id;
-        return row('hit', null, null, v_hit)::llm.cache_claim;
-    end if;
-    perform llm.cache_count_miss(k.provider, k.model, v_scope);
-    return row('claimed', v_lease_id, v_expires, null)::llm.cache_claim;
 end;
 $$;
 comment on function llm.claim_llm_cache_key(text, text, text, jsonb, text, text, integer, numeric) is
