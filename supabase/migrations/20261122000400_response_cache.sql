@@ -145,8 +145,9 @@ create table if not exists llm.response_cache_hits (
     primary key (entry_id, shard)
 ) with (fillfactor = 50);
 comment on table llm.response_cache_hits is
-'Hit counters of cache entries, a few narrow shard rows per entry so concurrent hits neither rewrite the entry nor queue on one row; the hit count is the sum.';
-comment on column llm.response_cache_hits.shard is 'Counter shard: the counting backend''s pid modulo cache_hit_shards.';
+'Hit counters of cache entries: narrow rows (as many as concurrent hits needed, up to cache_hit_shards) so hits neither rewrite the entry nor queue on one row; the hit count is the sum.';
+comment on column llm.response_cache_hits.shard is
+'Counter row number, below cache_hit_shards; more rows exist only where concurrent hits needed them.';
 comment on column llm.response_cache_hits.last_hit_at is 'Last hit on this shard, for least-recently-used eviction.';
 
 create table if not exists llm.response_cache_totals (
@@ -219,28 +220,36 @@ on llm.response_cache_leases (expires_at);
 -- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), recursively.
 create or replace function llm.cache_canonical_json(p_value jsonb)
 returns jsonb
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-    select case jsonb_typeof(p_value)
-        when 'number' then to_jsonb(trim_scale((p_value #>> '{}')::numeric))
-        when 'object' then coalesce(
-            (
-                select jsonb_object_agg(e.key, llm.cache_canonical_json(e.value))
-                from jsonb_each(p_value) as e
-            ),
-            '{}'::jsonb
-        )
-        when 'array' then coalesce(
-            (
-                select jsonb_agg(llm.cache_canonical_json(a.value) order by a.n)
-                from jsonb_array_elements(p_value) with ordinality as a (value, n)
-            ),
-            '[]'::jsonb
-        )
-        else p_value
-    end;
+declare
+    v_out jsonb;
+    e record;
+begin
+    -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
+    if p_value::text !~ '\.[0-9]*0([^0-9]|$)' then
+        return p_value;
+    end if;
+    case jsonb_typeof(p_value)
+        when 'number' then
+            return to_jsonb(trim_scale((p_value #>> '{}')::numeric));
+        when 'object' then
+            v_out := '{}';
+            for e in select j.key, j.value from jsonb_each(p_value) as j loop
+                v_out := v_out || jsonb_build_object(e.key, llm.cache_canonical_json(e.value));
+            end loop;
+        when 'array' then
+            v_out := '[]';
+            for e in select j.value from jsonb_array_elements(p_value) as j loop
+                v_out := v_out || jsonb_build_array(llm.cache_canonical_json(e.value));
+            end loop;
+        else
+            v_out := p_value;
+    end case;
+    return v_out;
+end;
 $$;
 comment on function llm.cache_canonical_json(jsonb) is
 'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth; key order is already irrelevant in jsonb.';
@@ -256,6 +265,7 @@ set search_path = ''
 as $$
 declare
     v_prompt jsonb;
+    v_ignored text[];
 begin
     if p_prompt is null then
         raise exception 'prompt must not be null' using errcode = '22004';
@@ -274,10 +284,13 @@ begin
         raise exception 'parameters must be a JSON object, got %', jsonb_typeof(p_parameters)
             using errcode = '22023';
     end if;
-    parameters := llm.cache_canonical_json(
-        coalesce(p_parameters, '{}'::jsonb)
-        - array(select jsonb_array_elements_text(llm.setting('cache_ignored_parameters')))
-    );
+    parameters := coalesce(p_parameters, '{}'::jsonb);
+    select array(select jsonb_array_elements_text(s.value)) into v_ignored
+    from llm.settings as s where s.key = 'cache_ignored_parameters';
+    if parameters ?| v_ignored then
+        parameters := parameters - v_ignored;
+    end if;
+    parameters := llm.cache_canonical_json(parameters);
     -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
     v_prompt := to_jsonb(p_prompt);
     if p_prompt ~ '^\s*\[' then
@@ -336,8 +349,8 @@ begin
         end if;
         return 'namespace:' || p_namespace;
     end if;
-    if p_user_id is null and llm.is_backend() then
-        return 'global';
+    if p_user_id is null and llm.request_role() not in ('anon', 'authenticated') then
+        return 'global';  -- backends (as llm.is_backend(), one call less on the hot path)
     end if;
     return 'user:' || llm.resolve_user(p_user_id, false)::text;
 end;
@@ -408,24 +421,33 @@ comment on function llm.cache_check_embedding(extensions.vector, text) is
 -- Functions: counting
 -- ---------------------------------------------------------------------------------------
 
--- Counts one hit in a narrow shard row, so the wide entry row is never rewritten by a hit.
+-- Counts one hit in a narrow counter row, so the wide entry row is never rewritten by a hit.
+-- A hit takes any counter row of the entry that no concurrent hit holds, and adds a row
+-- (up to cache_hit_shards) only when all are busy: a cold entry keeps one row.
 create or replace function llm.cache_count_hit(p_entry_id uuid)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
-declare
-    v_shard smallint := pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1);
 begin
     -- a read-only request (e.g. an HTTP GET) is served but cannot be counted
     if current_setting('transaction_read_only') = 'off' then
         update llm.response_cache_hits as h
         set hits = h.hits + 1, last_hit_at = now()
-        where h.entry_id = p_entry_id and h.shard = v_shard;
+        where h.entry_id = p_entry_id
+            and h.shard = (
+                select x.shard from llm.response_cache_hits as x
+                where x.entry_id = p_entry_id
+                limit 1
+                for no key update skip locked
+            );
         if not found then
             begin
                 insert into llm.response_cache_hits as h (entry_id, shard, hits)
-                values (p_entry_id, v_shard, 1)
+                values (
+                    p_entry_id,
+                    pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1), 1
+                )
                 on conflict (entry_id, shard) do update
                     set hits = h.hits + 1, last_hit_at = now();
             exception when foreign_key_violation then
