@@ -20,7 +20,7 @@ from harness import bench
 
 EXACT_ENTRIES = 10_000
 RESPONSE_BYTES = 1_000
-PGBENCH_SECONDS = 5
+PGBENCH_SECONDS = 3
 # 100,000 x 1536 is what the semantic benchmark is about; the HNSW build takes about two and a
 # half minutes on two cores. LLM_BENCH_CACHE_VECTORS makes it smaller for a quick run.
 VECTORS = int(os.environ.get("LLM_BENCH_CACHE_VECTORS", "100000"))
@@ -56,15 +56,33 @@ def test_exact_hit_against_a_primary_key_lookup(bench_db):
             "select response from llm.get_cached_llm_response("
             "'prompt ' || :k, 'openai', 'gpt-4', '{{\"temperature\": 0}}');\n")
     base = "\\set k random(1, {n})\nselect response from bench.rows where k = :k;\n"
+    # the floor of any exactly counted hit: the lookup plus a one-row counter update
+    counted = ("\\set k random(1, {n})\n"
+               "with c as (update bench.counts set hits = hits + 1 where k = :k) "
+               "select response from bench.rows where k = :k;\n")
+    with psycopg.connect(bench_db, autocommit=True) as conn:
+        conn.execute("create table bench.counts with (fillfactor = 50) as "
+                     "select k, 0::bigint as hits from bench.rows")
+        conn.execute("alter table bench.counts add primary key (k)")
+
+    def tps(script: str, clients: int) -> float:
+        return bench.pgbench_tps(bench_db, script, clients, PGBENCH_SECONDS)
+
     for label, clients, keys in (("1 client", 1, EXACT_ENTRIES),
                                  ("32 clients", 32, EXACT_ENTRIES),
                                  ("32 clients, one hot key", 32, 1)):
         # warm-up: caches, and the counter rows a steady cache has
         bench.pgbench_tps(bench_db, ours.format(n=keys), clients, 2)
-        base_tps = bench.pgbench_tps(bench_db, base.format(n=keys), clients, PGBENCH_SECONDS)
-        our_tps = bench.pgbench_tps(bench_db, ours.format(n=keys), clients, PGBENCH_SECONDS)
+        # the machine is shared: alternate the runs and keep the best of each
+        base_tps = our_tps = counted_tps = 0.0
+        for _ in range(2):
+            base_tps = max(base_tps, tps(base.format(n=keys), clients))
+            our_tps = max(our_tps, tps(ours.format(n=keys), clients))
+            counted_tps = max(counted_tps, tps(counted.format(n=keys), clients))
         bench.report(f"response cache exact hit vs primary-key lookup, {label} (time ratio)",
                      1 / our_tps, 1 / base_tps, goal=1.5)
+        bench.report(f"response cache exact hit vs primary-key lookup + counter update, {label} "
+                     "(time ratio)", 1 / our_tps, 1 / counted_tps)
 
 
 def test_semantic_lookup_recall_and_latency_against_the_exact_scan(bench_db):
