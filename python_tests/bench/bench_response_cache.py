@@ -130,6 +130,7 @@ def test_semantic_lookup_recall_and_latency_against_the_exact_scan(bench_db):
             join llm.response_cache as c on c.prompt = 'vector ' || (q * 997) %% %s
         """, (QUERIES, VECTORS))]
 
+        ef_search = conn.execute("select llm.setting_text('cache_hnsw_ef_search')").fetchone()[0]
         lookup = ("select id from llm.get_similar_cached_prompts("
                   "%s::extensions.vector, 1, 0, namespace => 'semantic')")
 
@@ -156,8 +157,9 @@ def test_semantic_lookup_recall_and_latency_against_the_exact_scan(bench_db):
 
     recall = sum(a == b for a, b in zip(found, exact)) / len(exact)
     print(f"response cache semantic: {VECTORS} entries x 1536 dims, HNSW build {build:.0f} s, "
-          f"{QUERIES} queries")
+          f"{QUERIES} queries, hnsw.ef_search {ef_search}")
     bench.report(f"response cache semantic recall@1 vs exact scan, {VECTORS} x 1536", recall, 1.0,
                  goal=0.98, higher_is_better=True)
-    bench.report(f"response cache semantic lookup vs exact scan, {VECTORS} x 1536 (time ratio)",
-                 indexed_time, exact_time)
+    # reported as exact / indexed: the lookup takes a small fraction of the exact scan's time
+    bench.report(f"response cache semantic lookup speed-up over the exact scan, {VECTORS} x 1536 "
+                 "(exact time / lookup time)", exact_time, indexed_time, higher_is_better=True)

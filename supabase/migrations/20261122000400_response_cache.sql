@@ -342,15 +342,19 @@ begin
         if not llm.is_backend() then
             raise exception 'namespace scopes are for the service role' using errcode = '42501';
         end if;
-        if btrim(p_namespace) = '' or length(p_namespace) > 200 or p_namespace ~ '[[:cntrl:]]' then
-            raise exception 'namespace must be 1 to 200 printable characters, got %',
+        if p_namespace !~ '^\S' or length(p_namespace) > 200 or p_namespace ~ '[[:cntrl:]]' then
+            raise exception 'namespace must be 1 to 200 printable characters, not starting with a space, got %',
                 quote_literal(p_namespace)
                 using errcode = '22023';
         end if;
         return 'namespace:' || p_namespace;
     end if;
-    if p_user_id is null and llm.request_role() not in ('anon', 'authenticated') then
-        return 'global';  -- backends (as llm.is_backend(), one call less on the hot path)
+    -- backends default to the global scope. This is llm.is_backend() written out: the SQL
+    -- helper is planned on every call, which the hot path of a cache hit cannot afford.
+    if p_user_id is null
+        and coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+        not in ('anon', 'authenticated') then
+        return 'global';
     end if;
     return 'user:' || llm.resolve_user(p_user_id, false)::text;
 end;
@@ -646,7 +650,7 @@ begin
     );
     v_cost := llm.cache_metadata_count(cache_llm_response.cost_usd, v_metadata, 'cost_usd');
     if v_prompt_tokens % 1 <> 0 or v_completion_tokens % 1 <> 0 or v_total_tokens % 1 <> 0 then
-        raise exception 'token counts must be whole numbers' using errcode = '22023';
+        raise exception 'prompt_tokens, completion_tokens and tokens must be whole numbers' using errcode = '22023';
     end if;
     if cache_llm_response.embedding is not null then
         perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model);
@@ -864,6 +868,7 @@ language plpgsql
 set search_path = ''
 set "hnsw.iterative_scan" = 'relaxed_order'
 set "hnsw.ef_search" = 40
+set enable_seqscan = off
 as $$
 declare
     v_dims integer;
@@ -903,7 +908,10 @@ begin
         greatest(llm.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
         true
     );
-    -- the index serves only "order by distance limit n"; the threshold is applied outside it.
+    -- The index serves only "order by distance limit n"; the threshold is applied outside it.
+    -- Sequential scans are off (for this function only): the planner underrates what reading
+    -- every embedding costs and would otherwise scan them all on large caches; a selective
+    -- scope or filter still uses the b-tree on (scope, prompt_hash).
     -- The query is dynamic because the index expression names the dimension; plpgsql_check
     -- cannot see its result type (r declares it).
     perform 'PRAGMA:disable:other_warnings';
@@ -1148,7 +1156,7 @@ select llm.define_setting(
     'Embedding sizes the cache accepts; each has an HNSW index (halfvec above 2000).'
 );
 select llm.define_setting(
-    'cache_hnsw_ef_search', 'integer', '100',
+    'cache_hnsw_ef_search', 'integer', '200',
     'hnsw.ef_search for semantic lookups (higher: better recall, slower).'
 );
 select llm.define_setting(
