@@ -118,7 +118,7 @@ def test_count_hit_counts_the_best_result_only(service):
 
 
 def test_selective_filters_still_find_matches_through_the_index(service, superuser):
-    """The HNSW scan is forced (no seq scan, no sort). A plain index scan stops after
+    """The HNSW index serves the lookup (exact search is off). A plain index scan stops after
     hnsw.ef_search candidates, all of them unfiltered bulk rows, and would return nothing;
     iterative scans keep going until the filtered matches are found."""
     scope = f"namespace:{ns()}"
@@ -138,9 +138,9 @@ def test_selective_filters_still_find_matches_through_the_index(service, superus
         from generate_series(1, 600) as g
     """, {"scope": scope})
     query = [1.0] * 384
-    with service.conn.transaction():
-        service.conn.execute("set local enable_seqscan = off")
-        service.conn.execute("set local enable_sort = off")
+    with service.conn.transaction(force_rollback=True):
+        # no exact search for small scopes: the HNSW index serves this one
+        service.rpc("set_setting", key="cache_exact_search_max", value=0)
         rows = similar(service, query, namespace=scope.split(":", 1)[1], limit=3,
                        similarity_threshold=0.3, parameters={"temperature": 0.1})
     assert sorted(r["prompt"] for r in rows) == ["rare 1", "rare 2", "rare 3"]

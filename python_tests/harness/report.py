@@ -52,6 +52,54 @@ SECTIONS: list[Section] = [
         " left join auth.users as u on u.id = a.user_id order by a.granted_at",
     ),
     Section(
+        "Conversations",
+        """
+        select coalesce(c.external_id, c.id::text) as conversation,
+               coalesce(u.email, llm.user_label(c.user_id)) as owner, c.title,
+               c.message_count as messages,
+               (select count(*) from llm.messages as m
+                where m.conversation_id = c.id and m.active) as active_branch,
+               c.total_tokens as tokens, c.expires_at
+        from llm.conversations as c left join auth.users as u on u.id = c.user_id
+        where c.deleted_at is null order by c.created_at, 1 limit 20
+        """,
+    ),
+    Section(
+        "Conversation stats",
+        "select key as stat, value from jsonb_each(llm.conversation_stats()) order by key",
+    ),
+    Section(
+        "Request log: cost by user",
+        "select coalesce(u.email, c.user_label) as user, c.total_requests as requests,"
+        " round(c.total_cost_usd, 4) as cost_usd, c.total_tokens as tokens"
+        " from llm.cost_by_user() as c left join auth.users as u on u.id = c.user_id",
+    ),
+    Section(
+        "Request log: error rate by model",
+        "select model, request_type, total_requests as requests, failed_requests as failed,"
+        " error_rate_pct from llm.error_rate_by_model()",
+    ),
+    Section(
+        "Request log: latency by model (successful requests)",
+        "select request_type, model, request_count as requests, avg_latency_ms, p50_latency_ms,"
+        " p95_latency_ms from llm.latency_by_model()",
+    ),
+    Section(
+        "Request log: daily usage",
+        "select date, total_requests as requests, failed_requests as failed,"
+        " round(total_cost_usd, 4) as cost_usd, total_tokens as tokens"
+        " from llm.daily_usage() limit 8",
+    ),
+    Section(
+        "Request log: cache hits and models without a price",
+        "select 'cache hits' as what, count(*)::text as requests,"
+        " round(coalesce(sum(saved_cost_usd), 0), 4)::text as saved_usd"
+        " from llm.request_logs where cache_hit"
+        " union all"
+        " select 'unpriced: ' || provider || '/' || model, requests::text, null"
+        " from llm.unpriced_models()",
+    ),
+    Section(
         "Response cache: hits, misses and savings",
         """
         select s.provider, s.model,

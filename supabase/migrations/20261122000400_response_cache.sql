@@ -192,6 +192,9 @@ create index if not exists response_cache_expires_at_idx on llm.response_cache (
 create index if not exists response_cache_provider_model_idx on llm.response_cache (provider, model);
 create index if not exists response_cache_user_id_idx on llm.response_cache (user_id)
 where user_id is not null;
+create index if not exists response_cache_scope_embedding_dims_idx
+on llm.response_cache (scope, embedding_dims)
+where embedding is not null;
 create index if not exists response_cache_embedding_model_idx
 on llm.response_cache (embedding_model, embedding_dims)
 where embedding_model is not null;
@@ -868,7 +871,7 @@ language plpgsql
 set search_path = ''
 set "hnsw.iterative_scan" = 'relaxed_order'
 set "hnsw.ef_search" = 40
-set enable_seqscan = off
+set enable_sort = on
 as $$
 declare
     v_dims integer;
@@ -878,6 +881,7 @@ declare
     v_model text;
     v_parameters jsonb;
     v_first uuid;
+    v_candidates bigint;
     r llm.similar_cached_prompt;
 begin
     if p_embedding is null then
@@ -908,10 +912,20 @@ begin
         greatest(llm.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
         true
     );
+    -- A scope with few embeddings of this size is searched exactly (all of them, sorted).
+    -- Above cache_exact_search_max the HNSW index must serve: the planner underrates what
+    -- computing every distance costs and would sort them all, so sorting is turned off (for
+    -- this function only), which leaves the index as the one way to order by distance.
+    select count(*) into v_candidates
+    from (
+        select from llm.response_cache as c
+        where c.scope = v_scope and c.embedding_dims = v_dims
+        limit llm.setting_text('cache_exact_search_max')::integer + 1
+    ) as x;
+    if v_candidates > llm.setting_text('cache_exact_search_max')::integer then
+        perform set_config('enable_sort', 'off', true);
+    end if;
     -- The index serves only "order by distance limit n"; the threshold is applied outside it.
-    -- Sequential scans are off (for this function only): the planner underrates what reading
-    -- every embedding costs and would otherwise scan them all on large caches; a selective
-    -- scope or filter still uses the b-tree on (scope, prompt_hash).
     -- The query is dynamic because the index expression names the dimension; plpgsql_check
     -- cannot see its result type (r declares it).
     perform 'PRAGMA:disable:other_warnings';
@@ -1158,6 +1172,10 @@ select llm.define_setting(
 select llm.define_setting(
     'cache_hnsw_ef_search', 'integer', '200',
     'hnsw.ef_search for semantic lookups (higher: better recall, slower).'
+);
+select llm.define_setting(
+    'cache_exact_search_max', 'integer', '5000',
+    'Semantic lookups in a scope with at most this many embeddings of the size compare them all (exact); larger scopes use the HNSW index.'
 );
 select llm.define_setting(
     'cache_cleanup_schedule', 'cron', '"17 * * * *"',
