@@ -1095,6 +1095,71 @@ $$;
 comment on function llm.invalidate_llm_cache(text, text, text, interval) is
 'Deletes the entries matching every given filter (provider, model, scope as global, user:<id> or namespace:<name>, created at least older_than ago); returns how many. 22023 without any filter. Admins and service role.';
 
+-- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
+-- the usage rollups (priced from llm.model_prices as if the call had been made).
+create or replace function llm.log_cache_hit(
+    entry_id uuid,
+    user_id text default null,
+    request_id text default null,
+    conversation_id uuid default null,
+    latency_ms integer default null,
+    metadata jsonb default '{}'
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    e record;
+begin
+    if log_cache_hit.entry_id is null then
+        raise exception 'entry_id must not be null' using errcode = '22004';
+    end if;
+    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    into e
+    from llm.response_cache as c
+    where c.id = log_cache_hit.entry_id;
+    if not found then
+        raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
+    end if;
+    return llm.log_request(
+        provider => e.provider,
+        model => e.model,
+        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
+        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
+        total_tokens => e.total_tokens::integer,
+        cache_hit => true,
+        request_id => log_cache_hit.request_id,
+        conversation_id => log_cache_hit.conversation_id,
+        latency_ms => log_cache_hit.latency_ms,
+        service => 'response_cache',
+        metadata => llm.cache_hit_metadata(log_cache_hit.metadata, log_cache_hit.entry_id)
+    );
+end;
+$$;
+comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+
+-- The metadata of a logged hit: the caller's object plus the entry it came from.
+create or replace function llm.cache_hit_metadata(p_metadata jsonb, p_entry_id uuid)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
+        raise exception 'metadata must be a JSON object, got %', jsonb_typeof(p_metadata)
+            using errcode = '22023';
+    end if;
+    return coalesce(p_metadata, '{}') || jsonb_build_object('cache_entry_id', p_entry_id);
+end;
+$$;
+comment on function llm.cache_hit_metadata(jsonb, uuid) is
+'Metadata of a logged cache hit: the given JSON object (22023 otherwise) plus cache_entry_id.';
+
 -- Hit rate and savings per provider, model and scope, live and removed entries together.
 create or replace function llm.get_llm_cache_stats()
 returns setof llm.cache_stats
@@ -1261,7 +1326,8 @@ llm.cache_llm_response(
     numeric, text
 ),
 llm.claim_llm_cache_key(text, text, text, jsonb, text, text, integer, numeric),
-llm.release_llm_cache_key(uuid)
+llm.release_llm_cache_key(uuid),
+llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb)
 to service_role;
 
 -- ---------------------------------------------------------------------------------------

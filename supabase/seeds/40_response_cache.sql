@@ -47,9 +47,15 @@ begin
         );
     end loop;
     for i in 1..2 loop
-        perform llm.get_cached_llm_response(
-            '[{"content": "What are the top 10 products by revenue?", "role": "user"}]',
-            'openai', 'gpt-4o-mini', user_id => 'user-123'
+        -- each hit is logged as a zero-cost request: its savings reach user-123's usage
+        perform llm.log_cache_hit(
+            entry_id => (
+                llm.get_cached_llm_response(
+                    '[{"content": "What are the top 10 products by revenue?", "role": "user"}]',
+                    'openai', 'gpt-4o-mini', user_id => 'user-123'
+                )
+            ).id,
+            request_id => 'demo-cache-hit-' || i
         );
     end loop;
     perform llm.get_cached_llm_response(
