@@ -182,10 +182,12 @@ class LocalCluster:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def throwaway_cluster() -> LocalCluster:
-    """A fast cluster in a fresh temporary directory, for one test or benchmark run."""
+def throwaway_cluster(fast: bool = True) -> LocalCluster:
+    """A cluster in a fresh temporary directory, for one test or benchmark run: ``fast`` turns
+    durability off (tests); ``fast=False`` keeps PostgreSQL's defaults (fsync and synchronous
+    commit on, as a production server runs), for benchmarks where commit cost matters."""
     base = Path(tempfile.mkdtemp(prefix="llm-pg-"))
     base.chmod(0o755)
-    cluster = LocalCluster(base, fast=True)
+    cluster = LocalCluster(base, fast=fast)
     cluster.start()
     return cluster

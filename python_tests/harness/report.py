@@ -139,6 +139,28 @@ SECTIONS: list[Section] = [
         order by v.ord, p.ord
         """,
     ),
+    Section(
+        "Response cache: hits, misses and savings",
+        """
+        select s.provider, s.model,
+               case when s.scope like 'user:%' then 'user:' || llm.user_label(substr(s.scope, 6)::uuid)
+                    else s.scope end as scope,
+               s.entries, s.hits, s.misses, s.hit_rate, s.total_tokens_saved as tokens_saved,
+               s.cost_saved_usd
+        from llm.get_llm_cache_stats() as s
+        """,
+    ),
+    Section(
+        "Response cache: entries",
+        """
+        select left(c.prompt, 40) as prompt, c.provider, c.model,
+               coalesce((select sum(h.hits) from llm.response_cache_hits as h
+                         where h.entry_id = c.id), 0) as hits,
+               c.embedding_dims, c.expires_at > now() as live,
+               date_trunc('second', c.expires_at - now()) as expires_in
+        from llm.response_cache as c order by c.created_at, c.prompt
+        """,
+    ),
 ]
 
 

@@ -180,14 +180,24 @@ end;
 $$;
 comment on function llm.setting(text) is 'Current value of a setting as JSON (42704 if unknown).';
 
--- Text form of a setting, for casting: llm.setting_text('x')::integer.
+-- Text form of a setting, for casting: llm.setting_text('x')::integer. plpgsql (not SQL) so
+-- its plan is cached: it is on every hot path.
 create or replace function llm.setting_text(p_key text)
 returns text
-language sql
+language plpgsql
 stable
+security definer
 set search_path = ''
 as $$
-    select llm.setting(p_key) #>> '{}';
+declare
+    v text;
+begin
+    select s.value #>> '{}' into v from llm.settings as s where s.key = p_key;
+    if not found then
+        raise exception 'unknown llm setting "%"', p_key using errcode = '42704';
+    end if;
+    return v;
+end;
 $$;
 comment on function llm.setting_text(text) is 'Current value of a setting as text.';
 
@@ -195,14 +205,17 @@ comment on function llm.setting_text(text) is 'Current value of a setting as tex
 -- Functions: callers, admins and users
 -- ---------------------------------------------------------------------------------------
 
--- The API role the request runs as, also inside SECURITY DEFINER functions.
+-- The API role the request runs as, also inside SECURITY DEFINER functions. The caller
+-- helpers are plpgsql so their plans are cached: they run on every request.
 create or replace function llm.request_role()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
+begin
+    return coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
+end;
 $$;
 comment on function llm.request_role() is
 'Role of the caller: authenticated, anon, service_role, or the login role of a direct session.';
@@ -210,11 +223,14 @@ comment on function llm.request_role() is
 -- True for backends: the service role, the database owner, pg_cron jobs.
 create or replace function llm.is_backend()
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select llm.request_role() not in ('anon', 'authenticated');
+begin
+    return coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+        not in ('anon', 'authenticated');
+end;
 $$;
 comment on function llm.is_backend() is
 'True unless the caller is anon or authenticated (service_role, postgres, pg_cron jobs).';
@@ -222,19 +238,20 @@ comment on function llm.is_backend() is
 -- Package admin check used by every admin policy.
 create or replace function llm.is_admin()
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select llm.request_role() = 'authenticated'
-        and (
-            coalesce(
-                (auth.jwt() -> 'app_metadata' -> llm.setting_text('admin_claim')) = 'true'::jsonb,
-                false
-            )
-            or exists (select from llm.admins as a where a.user_id = auth.uid())
-        );
+begin
+    if llm.request_role() <> 'authenticated' then
+        return false;
+    end if;
+    return coalesce(
+        (auth.jwt() -> 'app_metadata' -> llm.setting_text('admin_claim')) = 'true'::jsonb, false
+    )
+    or exists (select from llm.admins as a where a.user_id = auth.uid());
+end;
 $$;
 comment on function llm.is_admin() is
 'True when the authenticated caller is listed in llm.admins or has app_metadata.<admin_claim> = true.';
