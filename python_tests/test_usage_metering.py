@@ -304,6 +304,31 @@ def test_periods_follow_the_period_timezone_setting(fresh_db):
     conn.close()
 
 
+def test_quota_checks_bucket_like_the_rollups_where_midnight_is_ambiguous(fresh_db):
+    conn = psycopg.connect(fresh_db, autocommit=True)
+    service = Api(conn, "service_role")
+    # Havana leaves daylight saving time at 01:00 on 3 November 2024, back to 00:00: the hour
+    # from midnight happens twice, and 04:30 UTC is already 3 November there
+    service.rpc("set_setting", key="period_timezone", value="America/Havana")
+    user = uid()
+    for at in ("2024-11-03 03:59:59+00", "2024-11-03 04:30:00+00", "2024-11-03 05:30:00+00",
+               "2024-11-04 04:59:59+00", "2024-11-04 05:00:00+00"):
+        log(service, user, created_at=at)
+    live = _periods(conn, user, "llm.usage_live")
+    assert {p for p in live if p[0] == "daily"} == {
+        ("daily", "2024-11-02", 1), ("daily", "2024-11-03", 3), ("daily", "2024-11-04", 1)}
+    totals = {(t, d, conn.execute(
+        "select requests::int from llm.usage_totals(llm.user_uuid(%s), %s, %s)", (user, t, d)
+    ).fetchone()[0]) for t, d, _ in live}
+    assert totals == live
+    # a day that does not start a period has no usage of that period type
+    assert conn.execute("select requests from llm.usage_totals(llm.user_uuid(%s), 'weekly',"
+                        " '2024-11-03')", (user,)).fetchone()[0] == 0
+    fold_all(conn)
+    assert _periods(conn, user, "llm.usage_rollups") == live
+    conn.close()
+
+
 def test_daily_quota_resets_at_midnight_in_the_period_timezone(fresh_db):
     conn = psycopg.connect(fresh_db, autocommit=True)
     service = Api(conn, "service_role")

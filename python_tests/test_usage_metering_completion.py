@@ -67,6 +67,22 @@ def test_a_retried_turn_returns_the_first_ids_and_stores_nothing(service, superu
         service.rpc("record_completion", **{**args, "conversation_id": str(other)})
 
 
+def test_a_retried_turn_settles_its_reservation(service, superuser, session):
+    user, sid = session
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", token_limit=1000)
+    args = {"conversation_id": sid, "content": "4", "provider": "openai", "model": "gpt-4o",
+            "prompt_tokens": 12, "completion_tokens": 3, "request_id": f"turn-{uuid.uuid4()}"}
+    first = service.rpc("record_completion", **args,
+                        reservation_id=str(service.rpc("reserve_quota", user_id=user, tokens=500)))
+    retry = service.rpc("reserve_quota", user_id=user, tokens=500)
+    assert service.rpc("record_completion", **args, reservation_id=str(retry)) == first
+    assert superuser.execute("select count(*) from llm.quota_reservations where id = %s",
+                             (retry,)).fetchone()[0] == 0
+    quota = service.rpc("check_user_quota", user_id=user)
+    assert (quota["tokens_used"], quota["tokens_reserved"], quota["remaining"]) == (15, 0, 985)
+    assert _state(superuser, sid) == (2, 15, 1)
+
+
 @pytest.mark.parametrize("kw, state", [
     ({"cost_usd": -1}, "22023"),            # refused by the request log, after the message
     ({"provider": None}, "22004"),

@@ -212,6 +212,31 @@ def test_settling_replaces_the_reservation_by_the_actual_usage(service, superuse
     ).fetchone()[0] == rid
 
 
+def test_a_retried_request_settles_its_reservation_and_counts_once(service, superuser):
+    user = _hot_user_with_limit(service, token_limit=1000)
+    request_id = f"req-{uuid.uuid4()}"
+    first = service.rpc("reserve_quota", user_id=user, tokens=400)
+    logged = service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                         prompt_tokens=100, completion_tokens=50, request_id=request_id,
+                         reservation_id=str(first))
+    # the client retries the same request with a new reservation: already logged, so its
+    # reservation goes at once instead of holding capacity until it expires
+    retry = service.rpc("reserve_quota", user_id=user, tokens=400)
+    assert service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                       prompt_tokens=100, completion_tokens=50, request_id=request_id,
+                       reservation_id=str(retry)) == logged
+    assert superuser.execute(
+        "select count(*) from llm.quota_reservations where user_id = llm.user_uuid(%s)", (user,)
+    ).fetchone()[0] == 0
+    quota = service.rpc("check_user_quota", user_id=user)
+    assert (quota["tokens_used"], quota["requests_used"], quota["tokens_reserved"],
+            quota["remaining"]) == (150, 1, 0, 850)
+    assert superuser.execute(
+        "select count(*) from llm.request_logs where user_id = llm.user_uuid(%s)", (user,)
+    ).fetchone()[0] == 1
+    assert mismatches(superuser) == []
+
+
 def test_release_gives_the_capacity_back_once(service):
     user = _hot_user_with_limit(service, token_limit=100)
     rid = service.rpc("reserve_quota", user_id=user, tokens=100)
@@ -299,6 +324,29 @@ def test_logging_does_not_touch_the_rollups(connect, service):
         assert Api(other, "service_role").rpc(
             "log_request", provider="openai", model="gpt-4o", user_id=user, prompt_tokens=1) > 0
     assert service.rpc("get_user_token_usage", user_id=user, days=1)["total_requests"] == 1
+
+
+def test_reserving_never_waits_for_a_fold_holding_the_users_rollups(connect, service, superuser):
+    user = _hot_user_with_limit(service, token_limit=100_000)
+    journal = "select count(*) from llm.usage_journal where user_id = llm.user_uuid(%s)"
+    for _ in range(70):
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                    prompt_tokens=10, completion_tokens=0)
+    folder, reserver = connect(), Api(connect(), "service_role")
+    reserver.conn.execute("set statement_timeout = '10s'")
+    with folder.transaction():
+        # a fold job's batch holds the user's rollup rows until it commits
+        assert folder.execute("select llm.fold_journal(1, llm.user_uuid(%s))",
+                              (user,)).fetchone()[0] == 1
+        # a reservation due to fold the user's rows does not wait for them: it leaves them
+        assert reserver.rpc("reserve_quota", user_id=user, tokens=1000)
+        assert superuser.execute(journal, (user,)).fetchone()[0] == 70
+    # once that batch committed, the next reservation folds them
+    reserver.rpc("reserve_quota", user_id=user, tokens=1000)
+    assert superuser.execute(journal, (user,)).fetchone()[0] == 0
+    quota = service.rpc("check_user_quota", user_id=user)
+    assert (quota["tokens_used"], quota["tokens_reserved"]) == (700, 2000)
+    assert mismatches(superuser) == []
 
 
 def test_reserving_folds_the_users_own_rows_and_stays_exact(service, superuser):

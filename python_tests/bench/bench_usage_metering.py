@@ -100,8 +100,10 @@ def _folding(url: str, stop: threading.Event) -> threading.Thread:
     """Runs the fold every second until stopped, as the llm_usage_fold job would."""
     def run():
         with psycopg.connect(url, autocommit=True) as conn:
+            command = conn.execute(
+                "select command from llm.jobs where name = 'llm_usage_fold'").fetchone()[0]
             while not stop.wait(1.0):
-                conn.execute("select llm.fold_usage()")
+                conn.execute(command)
 
     thread = threading.Thread(target=run)
     thread.start()

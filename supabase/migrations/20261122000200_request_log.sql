@@ -520,6 +520,13 @@ begin
                     quote_literal(log_request.request_id)
                     using errcode = '23505';
             end if;
+            -- a retry: its usage is already logged by the first call, so the reservation it
+            -- carries is settled with nothing more (else it would count until it expires)
+            if log_request.reservation_id is not null then
+                perform llm.settle_reservation(
+                    log_request.reservation_id, v_user, v_prior.request_log_id, 0, 0
+                );
+            end if;
             return v_prior.request_log_id;
         end if;
     end if;
@@ -634,7 +641,7 @@ comment on function llm.log_request(
     boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
     jsonb, jsonb, timestamptz, uuid
 ) is
-'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id. reservation_id settles a quota reservation (available with usage metering). Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
 
 -- Raises the error that explains why llm.log_request() refused its arguments.
 create or replace function llm.reject_request(

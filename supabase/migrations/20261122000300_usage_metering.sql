@@ -175,28 +175,28 @@ comment on function llm.check_period_type(text, text) is
 'Returns the period type, or raises 22004 (NULL) or 22023 (not daily, weekly, monthly or yearly) naming the field.';
 
 -- First day of the period containing a local time: days, ISO weeks (Monday), months, years.
+-- Without `set search_path` (every name is qualified), like llm.usage_periods: a SET clause
+-- would stop the planner from inlining it, and each call would cost a planned SQL function.
 create or replace function llm.period_floor(p_period_type text, p_local timestamp)
 returns date
 language sql
 immutable
-set search_path = ''
 as $$
     select case p_period_type
         when 'daily' then p_local::date
-        when 'weekly' then date_trunc('week', p_local)::date
-        when 'monthly' then date_trunc('month', p_local)::date
-        when 'yearly' then date_trunc('year', p_local)::date
+        when 'weekly' then pg_catalog.date_trunc('week', p_local)::date
+        when 'monthly' then pg_catalog.date_trunc('month', p_local)::date
+        when 'yearly' then pg_catalog.date_trunc('year', p_local)::date
     end;
 $$;
 comment on function llm.period_floor(text, timestamp) is
-'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time.';
+'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time. Inlinable (no SET clause).';
 
--- Length of a period, to step from one period start to the next.
+-- Length of a period, to step from one period start to the next (inlinable, as above).
 create or replace function llm.period_step(p_period_type text)
 returns interval
 language sql
 immutable
-set search_path = ''
 as $$
     select case p_period_type
         when 'daily' then interval '1 day'
@@ -205,7 +205,8 @@ as $$
         when 'yearly' then interval '1 year'
     end;
 $$;
-comment on function llm.period_step(text) is 'Length of a daily, weekly, monthly or yearly period.';
+comment on function llm.period_step(text) is
+'Length of a daily, weekly, monthly or yearly period. Inlinable (no SET clause).';
 
 -- The four periods an instant belongs to, so folding and reading bucket usage the same way.
 -- Deliberately without `set search_path` (every name is qualified): a SET clause would stop
@@ -273,22 +274,20 @@ comment on function llm.raw_usage_kept_since() is
 'Earliest instant from which the raw request log is still complete (request_log_retention_days); -infinity when it is kept forever.';
 
 -- The quota row in force for each period of a user: their own, else the default.
+-- Without `set search_path` (every name is qualified), so the planner inlines it into
+-- llm.reserve_quota's statements instead of calling a function twice per reservation.
 create or replace function llm.effective_quotas(p_user_id uuid)
 returns setof llm.usage_quotas
-language plpgsql
+language sql
 stable
-set search_path = ''
 as $$
-begin
-    return query
     select distinct on (q.quota_period) q.*
     from llm.usage_quotas as q
     where q.user_id = p_user_id or q.user_id is null
     order by q.quota_period, q.user_id nulls last;
-end;
 $$;
 comment on function llm.effective_quotas(uuid) is
-'For each quota period, the user''s own quota row if any, else the default row (user_id NULL).';
+'For each quota period, the user''s own quota row if any, else the default row (user_id NULL). Inlinable (no SET clause).';
 
 -- ---------------------------------------------------------------------------------------
 -- Views (security invoker: users see their own usage, admins everyone's)
@@ -443,24 +442,80 @@ comment on view llm.user_usage_stats is
 -- Functions: exact usage
 -- ---------------------------------------------------------------------------------------
 
+-- Exact usage of one user in one period, for quota checks: the period's rollup rows and the
+-- sum of the user's unfolded journal rows of the period, both through an index. The journal
+-- rows are found by time range, not by bucketing each row into its four periods as
+-- llm.usage_live does; the range is widened by a day on each side (local times are less
+-- than a day from UTC) and each row's local time then decides, so the rows are exactly the
+-- ones llm.usage_periods buckets there, even where a daylight-saving change makes midnight
+-- ambiguous. Without `set search_path` (every name is qualified), so it is inlined; pass a
+-- variable or column as p_tz, not an expression (it is used once per journal row). Callers
+-- set enable_bitmapscan = off: the journal and the reservations are queues whose deleted
+-- rows stay in the indexes until vacuum, and only a plain index scan marks those entries
+-- dead, so that later checks skip them instead of visiting their heap pages again.
+create or replace function llm.period_usage(
+    p_user_id uuid, p_period_type text, p_period_start date, p_tz text
+)
+returns table (requests bigint, tokens bigint, cost_usd numeric, unfolded_rows bigint)
+language sql
+stable
+as $$
+    select
+        coalesce(r.requests, 0) + j.requests,
+        coalesce(r.tokens, 0) + j.tokens,
+        coalesce(r.cost_usd, 0) + j.cost_usd,
+        j.unfolded_rows
+    from (
+        -- computed once per call (offset 0 keeps it from being expanded into each row's test)
+        select
+            p_period_start::timestamp as starts,
+            (p_period_start + llm.period_step(p_period_type))::timestamp as ends,
+            p_period_start = llm.period_floor(p_period_type, p_period_start) as is_period
+        offset 0
+    ) as b
+    cross join lateral (
+        select
+            sum(x.requests)::bigint as requests,
+            sum(x.total_tokens)::bigint as tokens,
+            sum(x.cost_usd) as cost_usd
+        from llm.usage_rollups as x
+        where x.user_id = p_user_id
+            and x.period_type = p_period_type
+            and x.period_start = p_period_start
+    ) as r
+    cross join lateral (
+        select
+            coalesce(sum(x.requests), 0)::bigint as requests,
+            coalesce(sum(x.total_tokens), 0)::bigint as tokens,
+            coalesce(sum(x.cost_usd), 0) as cost_usd,
+            count(*) as unfolded_rows
+        from llm.usage_journal as x
+        where b.is_period
+            and x.user_id = p_user_id
+            and x.occurred_at >= (b.starts at time zone 'UTC') - interval '1 day'
+            and x.occurred_at < (b.ends at time zone 'UTC') + interval '1 day'
+            and pg_catalog.timezone(p_tz, x.occurred_at) >= b.starts
+            and pg_catalog.timezone(p_tz, x.occurred_at) < b.ends
+    ) as j;
+$$;
+comment on function llm.period_usage(uuid, text, date, text) is
+'Requests, billed tokens and cost of a user in one period whose days are in time zone p_tz (rollups plus unfolded journal rows, summed by index ranges), and how many unfolded journal rows that took. Inlinable (no SET clause). Internal: read it in one statement.';
+
 -- Exact usage of one user in one period: folded rollups plus unfolded journal rows.
 create or replace function llm.usage_totals(p_user_id uuid, p_period_type text, p_period_start date)
 returns table (requests bigint, tokens bigint, cost_usd numeric)
 language plpgsql
 stable
 set search_path = ''
+set enable_bitmapscan = off
 as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
 begin
     -- plpgsql keeps the plan of this query; stable, so it reads the caller's snapshot
     return query
-    select
-        coalesce(sum(l.requests), 0)::bigint,
-        coalesce(sum(l.total_tokens), 0)::bigint,
-        coalesce(sum(l.cost_usd), 0)
-    from llm.usage_live as l
-    where l.user_id = p_user_id
-        and l.period_type = p_period_type
-        and l.period_start = p_period_start;
+    select u.requests, u.tokens, u.cost_usd
+    from llm.period_usage(p_user_id, p_period_type, p_period_start, v_tz) as u;
 end;
 $$;
 comment on function llm.usage_totals(uuid, text, date) is
@@ -489,9 +544,11 @@ begin
             select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
         );
     else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
         v_rows := array(
             select b.ctid from llm.usage_journal as b
             where b.user_id = p_user_id
+            order by b.occurred_at
             limit p_max_rows
             for update skip locked
         );
@@ -576,7 +633,7 @@ $$;
 comment on function llm.fold_journal(integer, uuid) is
 'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
 
--- The fold job: one at a time; a run that finds another one running has nothing to do.
+-- One fold transaction, one at a time: a call that finds another one running has nothing to do.
 create or replace function llm.fold_usage(max_rows integer default null)
 returns bigint
 language plpgsql
@@ -601,7 +658,35 @@ begin
 end;
 $$;
 comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One fold job at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; run by the llm_usage_fold job.';
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+
+-- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
+-- each one, so no fold transaction holds a busy user's rollup rows for long (reservations
+-- that fold that user's rows inline give up after a few milliseconds rather than wait).
+-- A procedure, for COMMIT: hence no SET clause and not security definer (llm.fold_usage
+-- checks the caller); call it outside a transaction block, as pg_cron does.
+create or replace procedure llm.run_usage_fold(max_batches integer default 100)
+language plpgsql
+as $$
+declare
+    v_batch integer := llm.setting_text('usage_fold_batch_rows')::integer;
+    v_folded bigint;
+begin
+    if run_usage_fold.max_batches is null or run_usage_fold.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_usage_fold.max_batches loop
+        v_folded := llm.fold_usage(v_batch);
+        commit;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+end;
+$$;
+comment on procedure llm.run_usage_fold is
+'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, each committed on its own, until the journal is empty or max_batches batches are done; stops at once when another fold is running. Call it outside a transaction block. Admins and service role.';
 
 -- Recomputes periods of rollups from the raw log (repair and backfill). Rows still in the
 -- journal are subtracted, because the fold will add them later.
@@ -1463,15 +1548,53 @@ $$;
 comment on function llm.clear_user_quota(text, text) is
 'Deletes the quota of a user (or, with user_id NULL, the default) for a period; returns whether one existed. Admins and service role.';
 
+-- Folds some of a busy user's journal rows for llm.reserve_quota without ever stalling it:
+-- when rows or rollups are held by another transaction for longer than lock_timeout, it
+-- gives up and leaves them to the fold job (which commits in short batches).
+create or replace function llm.try_fold_user_journal(p_user_id uuid, p_max_rows integer)
+returns bigint
+language plpgsql
+set search_path = ''
+set lock_timeout = '5ms'
+as $$
+begin
+    -- a recompute holds the fold lock exclusively while it replaces rollups
+    if not pg_catalog.pg_try_advisory_xact_lock_shared(
+            pg_catalog.hashtextextended('llm.usage_rollups fold', 0)
+        ) then
+        return 0;
+    end if;
+    return llm.fold_journal(p_max_rows, p_user_id);
+exception when lock_not_available then
+    return 0;
+end;
+$$;
+comment on function llm.try_fold_user_journal(uuid, integer) is
+'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.reserve_quota().';
+
 -- Atomically grants capacity for one request, or refuses it with HTTP 429 semantics.
 create or replace function llm.reserve_quota(user_id text, tokens bigint, cost_usd numeric default 0)
 returns uuid
 language plpgsql
 security definer
 set search_path = ''
+set enable_bitmapscan = off
 as $$
 declare
-    v_user uuid := llm.resolve_user(reserve_quota.user_id, false);
+    -- only backends may call this, and resolve_user maps their UUIDs to themselves: the
+    -- usual case skips that call
+    v_user uuid := case
+        when reserve_quota.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            then reserve_quota.user_id::uuid
+        else llm.resolve_user(reserve_quota.user_id, false)
+    end;
+    v_kinds constant text [] := array['token', 'cost', 'request'];
+    v_requested numeric [] := array[reserve_quota.tokens, reserve_quota.cost_usd, 1];
+    v_tz text;
+    v_ttl interval;
+    v_limited boolean;
+    v_unfolded bigint := 0;
+    v_reset_at timestamptz;
     v_id uuid;
     v record;
 begin
@@ -1489,62 +1612,71 @@ begin
             using errcode = '22023';
     end if;
 
-    if exists (select from llm.effective_quotas(v_user) as q where q.hard) then
+    -- both settings and whether a hard quota applies, in one statement before any lock is
+    -- taken (STRICT: a missing setting is an error, never a NULL)
+    select
+        tz.value #>> '{}',
+        (ttl.value #>> '{}')::interval,
+        exists (select from llm.effective_quotas(v_user) as q where q.hard)
+    into strict v_tz, v_ttl, v_limited
+    from llm.settings as tz
+    cross join llm.settings as ttl
+    where tz.key = 'period_timezone' and ttl.key = 'quota_reservation_ttl';
+
+    if v_limited then
         -- one reserver per user at a time, until commit: no check-then-act window
         perform pg_catalog.pg_advisory_xact_lock(
             pg_catalog.hashtextextended('llm.quota_reservations/' || v_user::text, 0)
         );
-        -- a busy user's unfolded rows are folded here once there are 64 of them, so the check
-        -- below never sums more than that (reserving is serialized per user anyway; logging
-        -- still never waits for rollups)
-        if (select count(*) from (select from llm.usage_journal as j where j.user_id = v_user limit 64) as x) = 64
-            and pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended('llm.usage_rollups fold', 0))
-            then
-            perform llm.fold_journal(100000, v_user);
-        end if;
-        select
-            q.quota_period, k.kind, k.quota_limit, k.used, k.reserved, k.requested,
-            (llm.usage_period_bounds(q.quota_period, s.period_start)).ends_at as reset_at
-        into v
-        from llm.effective_quotas(v_user) as q
-        cross join lateral (select llm.usage_period_start(q.quota_period, now()) as period_start) as s
-        cross join lateral llm.usage_totals(v_user, q.quota_period, s.period_start) as u
-        cross join (
+        -- usage and open reservations of every hard quota's period, in one statement (one
+        -- snapshot, taken after the lock); the limits are then compared in period order
+        for v in
             select
-                coalesce(sum(x.tokens), 0) as tokens,
-                coalesce(sum(x.cost_usd), 0) as cost_usd,
-                count(*) as requests
-            from llm.quota_reservations as x
-            where x.user_id = v_user and x.expires_at > now()
-        ) as r
-        cross join lateral (
-            values
-            (1, 'token', q.token_limit::numeric, u.tokens::numeric, r.tokens::numeric,
-                reserve_quota.tokens::numeric),
-            (2, 'cost', q.cost_limit, u.cost_usd, r.cost_usd, reserve_quota.cost_usd),
-            (3, 'request', q.request_limit::numeric, u.requests::numeric, r.requests::numeric, 1::numeric)
-        ) as k (ord, kind, quota_limit, used, reserved, requested)
-        where q.hard and k.used + k.reserved + k.requested > k.quota_limit
-        order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period), k.ord
-        limit 1;
-        if found then
-            raise exception '% % quota exceeded: limit %, used %, reserved %, requested %',
-                v.quota_period, v.kind, v.quota_limit, v.used, v.reserved, v.requested
-                using errcode = 'PT429',
-                    detail = jsonb_build_object(
-                        'user_id', v_user, 'quota_period', v.quota_period, 'limit_type', v.kind,
-                        'limit', v.quota_limit, 'used', v.used, 'reserved', v.reserved,
-                        'requested', v.requested, 'reset_at', v.reset_at
-                    )::text,
-                    hint = format('the %s quota resets at %s', v.quota_period, v.reset_at);
+                q.quota_period, p.period_start, u.unfolded_rows,
+                array[q.token_limit, q.cost_limit, q.request_limit] as limits,
+                array[u.tokens, u.cost_usd, u.requests] as used,
+                array[r.tokens, r.cost_usd, r.requests] as reserved
+            from llm.effective_quotas(v_user) as q
+            inner join llm.usage_periods(now(), v_tz) as p on p.period_type = q.quota_period
+            cross join lateral llm.period_usage(v_user, q.quota_period, p.period_start, v_tz) as u
+            cross join (
+                select
+                    coalesce(sum(x.tokens), 0) as tokens,
+                    coalesce(sum(x.cost_usd), 0) as cost_usd,
+                    count(*) as requests
+                from llm.quota_reservations as x
+                where x.user_id = v_user and x.expires_at > now()
+            ) as r
+            where q.hard
+            order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
+        loop
+            for k in 1..3 loop
+                -- a NULL limit is unlimited
+                if v.used[k] + v.reserved[k] + v_requested[k] > v.limits[k] then
+                    v_reset_at := (llm.usage_period_bounds(v.quota_period, v.period_start)).ends_at;
+                    raise exception '% % quota exceeded: limit %, used %, reserved %, requested %',
+                        v.quota_period, v_kinds[k], v.limits[k], v.used[k], v.reserved[k], v_requested[k]
+                        using errcode = 'PT429',
+                            detail = jsonb_build_object(
+                                'user_id', v_user, 'quota_period', v.quota_period,
+                                'limit_type', v_kinds[k], 'limit', v.limits[k], 'used', v.used[k],
+                                'reserved', v.reserved[k], 'requested', v_requested[k],
+                                'reset_at', v_reset_at
+                            )::text,
+                            hint = format('the %s quota resets at %s', v.quota_period, v_reset_at);
+                end if;
+            end loop;
+            v_unfolded := greatest(v_unfolded, v.unfolded_rows);
+        end loop;
+        -- a busy user's unfolded rows are folded here once a check summed 64 of them, so
+        -- checks stay cheap whatever the fold job's schedule; never waiting for a lock
+        if v_unfolded >= 64 then
+            perform llm.try_fold_user_journal(v_user, 1000);
         end if;
     end if;
 
     insert into llm.quota_reservations as x (user_id, tokens, cost_usd, expires_at)
-    values (
-        v_user, reserve_quota.tokens, reserve_quota.cost_usd,
-        now() + llm.setting_text('quota_reservation_ttl')::interval
-    )
+    values (v_user, reserve_quota.tokens, reserve_quota.cost_usd, now() + v_ttl)
     returning x.id into v_id;
     return v_id;
 end;
@@ -1573,7 +1705,7 @@ begin
 end;
 $$;
 comment on function llm.settle_reservation(uuid, uuid, bigint, bigint, numeric) is
-'Called by llm.log_request(reservation_id => ...) in the logging transaction: deletes the user''s reservation, since the logged request''s journal row now counts its actual usage (p_request_log_id, p_total_tokens and p_cost_usd). A reservation that is unknown, expired, released or another user''s is left alone and the usage is still logged.';
+'Called by llm.log_request(reservation_id => ...) in the logging transaction: deletes the user''s reservation, since the logged request''s journal row now counts its actual usage (p_request_log_id, p_total_tokens and p_cost_usd; 0 and 0 for a retry of a request_id already logged, whose first row counts it). A reservation that is unknown, expired, released or another user''s is left alone and the usage is still logged.';
 
 -- Gives back a reservation whose request was not made.
 create or replace function llm.release_reservation(reservation_id uuid)
@@ -1663,6 +1795,12 @@ begin
                     quote_literal(record_completion.request_id)
                     using errcode = '23505';
             end if;
+            -- its usage is logged already: the retry's reservation is settled with nothing more
+            if record_completion.reservation_id is not null then
+                perform llm.settle_reservation(
+                    record_completion.reservation_id, v_conv.user_id, request_log_id, 0, 0
+                );
+            end if;
             return;
         end if;
     end if;
@@ -1695,7 +1833,7 @@ comment on function llm.record_completion(
     text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric, integer,
     uuid, jsonb, jsonb
 ) is
-'One atomic chat turn: appends the assistant message (content, model, tokens, metadata) to the conversation''s active branch, logs the request for the conversation''s owner (llm.log_request, with message_id and conversation_id) and settles reservation_id, all in one transaction; any error stores nothing. Returns message_id and request_log_id; a retry with the same request_id returns the first turn''s ids and stores nothing. Unknown or not-owned conversations raise P0002 (user_id, when given, must be the owner). Service role only.';
+'One atomic chat turn: appends the assistant message (content, model, tokens, metadata) to the conversation''s active branch, logs the request for the conversation''s owner (llm.log_request, with message_id and conversation_id) and settles reservation_id, all in one transaction; any error stores nothing. Returns message_id and request_log_id; a retry with the same request_id returns the first turn''s ids, stores nothing and settles the retry''s reservation_id. Unknown or not-owned conversations raise P0002 (user_id, when given, must be the owner). Service role only.';
 
 -- ---------------------------------------------------------------------------------------
 -- Functions: retention
@@ -1825,6 +1963,7 @@ llm.period_step(text),
 llm.usage_periods(timestamptz, text),
 llm.usage_period_start(text, timestamptz),
 llm.usage_period_bounds(text, date),
+llm.period_usage(uuid, text, date, text),
 llm.usage_totals(uuid, text, date),
 llm.effective_quotas(uuid),
 llm.usage_cover(date, date),
@@ -1850,6 +1989,8 @@ llm.record_completion(
 ),
 llm.import_legacy_usage(jsonb)
 to service_role;
+revoke execute on procedure llm.run_usage_fold(integer) from public, anon;
+grant execute on procedure llm.run_usage_fold(integer) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------
 -- Settings and jobs
@@ -1860,8 +2001,8 @@ select llm.define_setting(
     'When the job folding the usage journal into the rollups runs (with pg_cron 1.5 or later, e.g. "5 seconds").'
 );
 select llm.define_setting(
-    'usage_fold_batch_rows', 'integer', '100000',
-    'Most journal rows one llm.fold_usage() call folds.'
+    'usage_fold_batch_rows', 'integer', '2000',
+    'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.'
 );
 select llm.define_setting(
     'quota_reservation_ttl', 'interval', '"10 minutes"',
@@ -1893,8 +2034,8 @@ select llm.define_setting(
 );
 
 select llm.register_job(
-    'llm_usage_fold', 'usage_fold_schedule', 'select llm.fold_usage()',
-    'Folds the usage journal into the usage rollups.'
+    'llm_usage_fold', 'usage_fold_schedule', 'call llm.run_usage_fold()',
+    'Folds the usage journal into the usage rollups, in short committed batches.'
 );
 select llm.register_job(
     'llm_quota_reservation_sweep', 'quota_reservation_sweep_schedule',
