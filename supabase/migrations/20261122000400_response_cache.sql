@@ -352,11 +352,8 @@ begin
         end if;
         return 'namespace:' || p_namespace;
     end if;
-    -- backends default to the global scope. This is llm.is_backend() written out: the SQL
-    -- helper is planned on every call, which the hot path of a cache hit cannot afford.
-    if p_user_id is null
-        and coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
-        not in ('anon', 'authenticated') then
+    -- backends default to the global scope
+    if p_user_id is null and llm.is_backend() then
         return 'global';
     end if;
     return 'user:' || llm.resolve_user(p_user_id, false)::text;
