@@ -136,6 +136,27 @@ $$;
 comment on function llm.check_setting_value(text, text, jsonb) is
 'Raises 22023 unless the value fits the setting type; returns the value.';
 
+-- JSON-object arguments (metadata, parameters): NULL means none, any other JSON type is refused.
+create or replace function llm.check_metadata(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return '{}'::jsonb;
+    end if;
+    if jsonb_typeof(p_value) <> 'object' then
+        raise exception '% must be a JSON object, got %', p_field, jsonb_typeof(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.check_metadata(jsonb, text) is
+'Returns metadata as a JSON object ({} for NULL); any other JSON type raises 22023 naming the field.';
+
 -- Declares a setting (used by migrations). Re-running keeps the current value.
 create or replace function llm.define_setting(
     p_key text, p_type text, p_default jsonb, p_description text
@@ -228,8 +249,7 @@ stable
 set search_path = ''
 as $$
 begin
-    return coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
-        not in ('anon', 'authenticated');
+    return llm.request_role() not in ('anon', 'authenticated');
 end;
 $$;
 comment on function llm.is_backend() is

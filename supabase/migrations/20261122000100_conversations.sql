@@ -195,27 +195,6 @@ $$;
 comment on function llm.check_page_arg(integer, text) is
 'Returns a limit/offset argument; NULL raises 22004, a negative value 22023.';
 
--- Metadata arguments: NULL means none, anything but a JSON object is refused.
-create or replace function llm.check_metadata(p_value jsonb, p_field text)
-returns jsonb
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-    if p_value is null or jsonb_typeof(p_value) = 'null' then
-        return '{}'::jsonb;
-    end if;
-    if jsonb_typeof(p_value) <> 'object' then
-        raise exception '% must be a JSON object, got %', p_field, jsonb_typeof(p_value)
-            using errcode = '22023';
-    end if;
-    return p_value;
-end;
-$$;
-comment on function llm.check_metadata(jsonb, text) is
-'Returns metadata as a JSON object ({} for NULL); any other JSON type raises 22023 naming the field.';
-
 -- Checks role, content, metadata and who may write the role; returns the metadata to store.
 create or replace function llm.check_message(p_role text, p_content text, p_metadata jsonb)
 returns jsonb

@@ -1075,7 +1075,7 @@ set search_path = ''
 as $$
 declare
     v_user uuid := llm.resolve_user(record_token_usage.user_id, false);
-    v_meta jsonb := coalesce(record_token_usage.request_metadata, '{}');
+    v_meta jsonb := llm.check_metadata(record_token_usage.request_metadata, 'request_metadata');
     v_prompt integer;
     v_completion integer;
     v_endpoint text;
@@ -1085,10 +1085,6 @@ begin
     end if;
     if record_token_usage.tokens_consumed < 0 then
         raise exception 'tokens_consumed must be >= 0, got %', record_token_usage.tokens_consumed
-            using errcode = '22023';
-    end if;
-    if jsonb_typeof(v_meta) <> 'object' then
-        raise exception 'request_metadata must be a JSON object, got %', jsonb_typeof(v_meta)
             using errcode = '22023';
     end if;
     v_prompt := llm.request_field(v_meta, 'prompt_tokens', 'integer')::integer;

@@ -283,11 +283,7 @@ begin
         raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
             using errcode = '22023';
     end if;
-    if p_parameters is not null and jsonb_typeof(p_parameters) <> 'object' then
-        raise exception 'parameters must be a JSON object, got %', jsonb_typeof(p_parameters)
-            using errcode = '22023';
-    end if;
-    parameters := coalesce(p_parameters, '{}'::jsonb);
+    parameters := llm.check_metadata(p_parameters, 'parameters');
     select array(select jsonb_array_elements_text(s.value)) into v_ignored
     from llm.settings as s where s.key = 'cache_ignored_parameters';
     if parameters ?| v_ignored then
@@ -615,7 +611,7 @@ as $$
 declare
     k record;
     v_scope text;
-    v_metadata jsonb := coalesce(cache_llm_response.metadata, '{}'::jsonb);
+    v_metadata jsonb := llm.check_metadata(cache_llm_response.metadata, 'metadata');
     v_prompt_tokens numeric;
     v_completion_tokens numeric;
     v_total_tokens numeric;
@@ -633,10 +629,6 @@ begin
         raise exception 'ttl_hours must not be null' using errcode = '22004';
     elsif cache_llm_response.ttl_hours <= 0 then
         raise exception 'ttl_hours must be positive, got %', cache_llm_response.ttl_hours
-            using errcode = '22023';
-    end if;
-    if jsonb_typeof(v_metadata) <> 'object' then
-        raise exception 'metadata must be a JSON object, got %', jsonb_typeof(v_metadata)
             using errcode = '22023';
     end if;
     v_prompt_tokens := llm.cache_metadata_count(cache_llm_response.prompt_tokens, v_metadata, 'prompt_tokens');
@@ -1132,30 +1124,13 @@ begin
         conversation_id => log_cache_hit.conversation_id,
         latency_ms => log_cache_hit.latency_ms,
         service => 'response_cache',
-        metadata => llm.cache_hit_metadata(log_cache_hit.metadata, log_cache_hit.entry_id)
+        metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
+        || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
     );
 end;
 $$;
 comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
 'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
-
--- The metadata of a logged hit: the caller's object plus the entry it came from.
-create or replace function llm.cache_hit_metadata(p_metadata jsonb, p_entry_id uuid)
-returns jsonb
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-    if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
-        raise exception 'metadata must be a JSON object, got %', jsonb_typeof(p_metadata)
-            using errcode = '22023';
-    end if;
-    return coalesce(p_metadata, '{}') || jsonb_build_object('cache_entry_id', p_entry_id);
-end;
-$$;
-comment on function llm.cache_hit_metadata(jsonb, uuid) is
-'Metadata of a logged cache hit: the given JSON object (22023 otherwise) plus cache_entry_id.';
 
 -- Hit rate and savings per provider, model and scope, live and removed entries together.
 create or replace function llm.get_llm_cache_stats()
