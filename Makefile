@@ -7,10 +7,10 @@ PY := $(VENV)/bin/python
 HARNESS := PYTHONPATH=python_tests $(PY) -m harness
 PYTEST := $(VENV)/bin/pytest
 SQLFLUFF := $(VENV)/bin/sqlfluff
-SQL_FILES := supabase python_tests/sql
+SQL_FILES := sql upgrades supabase python_tests/sql
 
 .PHONY: help deps system-deps venv db-up db-down db-url migrate seed demo report test \
-        lint sqlfluff dblint bundle bench clean
+        lint sqlfluff dblint bundle migration release uninstall bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,8 +56,17 @@ dblint: deps ## run plpgsql_check over every plpgsql function of schema llm
 
 lint: sqlfluff dblint ## sqlfluff, then plpgsql_check
 
-bundle: venv ## write dist/llm.sql, the whole package as one paste-in file
+bundle: venv ## write dist/llm.sql (install or upgrade, one file) and dist/llm-uninstall.sql
 	@$(HARNESS) bundle
+
+migration: venv ## write the next release's migration from sql/ and upgrades/ (NAME=words the first time)
+	@$(HARNESS) migration $(NAME)
+
+release: venv ## freeze the pending migration as VERSION=x.y.z in supabase/releases.json
+	@$(HARNESS) release $(VERSION)
+
+uninstall: venv ## remove the package from the development database (drops its data)
+	@$(HARNESS) uninstall
 
 test: deps sqlfluff ## install what is missing, lint, run the test suite on a throwaway cluster
 	@$(PYTEST) -q

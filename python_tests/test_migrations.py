@@ -1,9 +1,9 @@
-"""Migrations apply as `supabase db push` does; re-applying them or the bundle is harmless."""
+"""Migrations apply as `supabase db push` does; the bundle on top of them is harmless."""
 
 import psycopg
 
 from conftest import _janitor
-from harness import catalog, migrate
+from harness import catalog, migrate, sources
 
 
 def test_every_migration_is_recorded_like_supabase_db_push(superuser):
@@ -17,14 +17,14 @@ def test_second_push_applies_nothing(db_url):
     assert migrate.apply_migrations(db_url) == []
 
 
-def test_reapplying_every_migration_changes_nothing(fresh_db, superuser):
+def test_bundle_on_top_of_the_migrations_changes_nothing(fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("select llm.set_setting('period_timezone', '\"Europe/Paris\"')")
     before = catalog.snapshot(fresh_db)
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("set client_min_messages = warning")
-        for m in migrate.migrations():
-            migrate.run_sql(conn, m.sql)
+        conn.execute(sources.bundle_text())
+        conn.execute(sources.bundle_text())
     after = catalog.snapshot(fresh_db)
     assert catalog.diff(before, after) == []
     # a value an admin changed survives the re-run
@@ -32,32 +32,8 @@ def test_reapplying_every_migration_changes_nothing(fresh_db, superuser):
         r[:4] for r in after["settings"]]
 
 
-def test_bundle_on_top_of_the_migrations_changes_nothing(fresh_db):
-    before = catalog.snapshot(fresh_db)
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("set client_min_messages = warning")
-        conn.execute(migrate.bundle_text())
-        conn.execute(migrate.bundle_text())
-    assert catalog.diff(before, catalog.snapshot(fresh_db)) == []
-
-
-def test_bundle_builds_the_same_schema_as_the_migrations(server, db_url, tmp_path):
-    name = f"bundle_{tmp_path.name[-20:]}".lower()
-    _janitor(server, name).init()
-    try:
-        url = server.url(name)
-        migrate.apply_shim(url)
-        path = migrate.build_bundle(tmp_path / "llm.sql")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("set client_min_messages = warning")
-            conn.execute(path.read_text())
-        assert catalog.diff(catalog.snapshot(db_url), catalog.snapshot(url)) == []
-    finally:
-        _janitor(server, name).drop()
-
-
 def test_bundle_is_one_transaction(server, tmp_path):
-    text = migrate.bundle_text()
+    text = sources.bundle_text()
     assert text.count("\nbegin;\n") == 1 and text.rstrip().endswith("commit;")
     name = f"bundle_fail_{tmp_path.name[-12:]}".lower()
     _janitor(server, name).init()

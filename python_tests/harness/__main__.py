@@ -12,7 +12,7 @@ import sys
 
 import psycopg
 
-from . import dblint, migrate, report
+from . import dblint, migrate, report, sources
 from .cluster import LocalCluster, default_data_dir, throwaway_cluster
 
 
@@ -76,8 +76,40 @@ def cmd_demo(args) -> None:
 
 
 def cmd_bundle(_args) -> None:
-    path = migrate.build_bundle()
-    print(f"wrote {path.relative_to(migrate.ROOT)} ({len(migrate.migrations())} migrations)")
+    for path in sources.write_dist():
+        print(f"wrote {path.relative_to(migrate.ROOT)}")
+
+
+def cmd_migration(args) -> None:
+    try:
+        path = sources.write_migration(args.name or os.environ.get("NAME") or None)
+    except sources.ReleaseError as exc:
+        sys.exit(str(exc))
+    if path is None:
+        print(f"nothing pending: {sources.released_versions()[-1]} is the last release and no "
+              "upgrades/<from>--<to>.sql starts there")
+    else:
+        print(f"wrote {path.relative_to(migrate.ROOT)} ({sources.current_version()}, not released)")
+    cmd_bundle(args)
+
+
+def cmd_release(args) -> None:
+    version = args.name or os.environ.get("VERSION")
+    if not version:
+        sys.exit("VERSION=x.y.z names the release")
+    try:
+        entry = sources.release(version)
+    except sources.ReleaseError as exc:
+        sys.exit(str(exc))
+    cmd_bundle(args)
+    print(f"released {version}: {', '.join(entry['migrations'])}")
+
+
+def cmd_uninstall(_args) -> None:
+    sources.write_dist()
+    migrate.apply_file(dev_url(), sources.UNINSTALL_FILE)
+    print("uninstalled: schema llm, its jobs, publication membership, auth.users trigger and "
+          "migration records are gone")
 
 
 def cmd_dblint(_args) -> None:
@@ -101,13 +133,15 @@ def cmd_dblint(_args) -> None:
 COMMANDS = {
     "db-up": cmd_db_up, "db-down": cmd_db_down, "db-url": cmd_db_url, "migrate": cmd_migrate,
     "seed": cmd_seed, "report": cmd_report, "demo": cmd_demo, "bundle": cmd_bundle,
-    "dblint": cmd_dblint,
+    "dblint": cmd_dblint, "migration": cmd_migration, "release": cmd_release,
+    "uninstall": cmd_uninstall,
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m harness")
     parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("name", nargs="?", help="migration name or release version")
     args = parser.parse_args()
     COMMANDS[args.command](args)
 

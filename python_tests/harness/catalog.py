@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import psycopg
 
+from .sources import SCHEMAS
+
+_NS = "any(array[" + ", ".join(f"'{n}'" for n in SCHEMAS) + "]::regnamespace[])"
+
 QUERIES = {
     "relations": """
         select c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity,
@@ -16,7 +20,7 @@ QUERIES = {
                obj_description(c.oid, 'pg_class'),
                pg_get_partkeydef(c.oid), pg_get_expr(c.relpartbound, c.oid)
         from pg_class as c
-        where c.relnamespace = 'llm'::regnamespace and c.relkind not in ('i', 'I', 'S')
+        where c.relnamespace = {ns} and c.relkind not in ('i', 'I')
     """,
     "columns": """
         select c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -25,20 +29,20 @@ QUERIES = {
         from pg_attribute as a
         join pg_class as c on c.oid = a.attrelid
         left join pg_attrdef as d on d.adrelid = a.attrelid and d.adnum = a.attnum
-        where c.relnamespace = 'llm'::regnamespace and a.attnum > 0 and not a.attisdropped
+        where c.relnamespace = {ns} and a.attnum > 0 and not a.attisdropped
     """,
     "constraints": """
         select conrelid::regclass::text, conname, pg_get_constraintdef(oid)
-        from pg_constraint where connamespace = 'llm'::regnamespace
+        from pg_constraint where connamespace = {ns}
     """,
     "indexes": """
-        select indexname, indexdef from pg_indexes where schemaname = 'llm'
+        select indexname, indexdef from pg_indexes where schemaname::regnamespace = {ns}
     """,
     "functions": """
         select p.oid::regprocedure::text, md5(pg_get_functiondef(p.oid)), p.prosecdef,
                p.proconfig, array(select a::text from unnest(p.proacl) as a order by 1),
                obj_description(p.oid, 'pg_proc')
-        from pg_proc as p where p.pronamespace = 'llm'::regnamespace
+        from pg_proc as p where p.pronamespace = {ns}
     """,
     "policies": """
         select tablename, policyname, permissive, roles::text, cmd, qual, with_check,
@@ -46,13 +50,14 @@ QUERIES = {
         from pg_policies as pp
         join pg_policy as p on p.polname = pp.policyname
             and p.polrelid = format('%I.%I', pp.schemaname, pp.tablename)::regclass
-        where pp.schemaname = 'llm'
+        where pp.schemaname::regnamespace = {ns}
     """,
     "triggers": """
         select tgrelid::regclass::text, tgname, pg_get_triggerdef(oid)
         from pg_trigger
         where not tgisinternal
-          and tgrelid in (select oid from pg_class where relnamespace = 'llm'::regnamespace)
+          and (tgrelid in (select oid from pg_class where relnamespace = {ns})
+               or tgfoid in (select oid from pg_proc where pronamespace = {ns}))
     """,
     "types": """
         select t.typname, t.typtype,
@@ -60,18 +65,18 @@ QUERIES = {
                      order by e.enumsortorder),
                obj_description(t.oid, 'pg_type')
         from pg_type as t
-        where t.typnamespace = 'llm'::regnamespace and t.typtype in ('e', 'd')
+        where t.typnamespace = {ns} and t.typtype in ('e', 'd')
     """,
     "publication": """
         select schemaname, tablename from pg_publication_tables
-        where pubname = 'supabase_realtime' and schemaname = 'llm'
+        where pubname = 'supabase_realtime' and schemaname::regnamespace = {ns}
     """,
     "settings": "select key, value_type, value, default_value, description from llm.settings",
     "jobs": "select name, schedule_setting, command, description, enabled from llm.jobs",
     "schema": """
         select nspname, array(select a::text from unnest(nspacl) as a order by 1),
                obj_description(oid, 'pg_namespace')
-        from pg_namespace where nspname = 'llm'
+        from pg_namespace where oid = {ns}
     """,
 }
 
@@ -79,7 +84,7 @@ QUERIES = {
 def snapshot(url: str) -> dict[str, list[tuple]]:
     with psycopg.connect(url, autocommit=True) as conn:
         return {
-            name: sorted(conn.execute(query).fetchall(), key=repr)
+            name: sorted(conn.execute(query.replace("{ns}", _NS)).fetchall(), key=repr)
             for name, query in QUERIES.items()
         }
 

@@ -1,0 +1,48 @@
+-- Settings API: set and reset a setting.
+
+-- Changes a setting (admins and the service role); resyncs jobs when a schedule changes.
+create or replace function llm.set_setting(key text, value jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_type text;
+begin
+    perform llm.require_admin('change settings');
+    select s.value_type into v_type from llm.settings as s where s.key = set_setting.key;
+    if not found then
+        raise exception 'unknown llm setting "%"', set_setting.key using errcode = '42704';
+    end if;
+    perform llm.check_setting_value(set_setting.key, v_type, set_setting.value);
+    update llm.settings as s
+    set value = set_setting.value, updated_at = now(), updated_by = auth.uid()
+    where s.key = set_setting.key;
+    if v_type = 'cron' then
+        perform llm.sync_jobs();
+    end if;
+    return set_setting.value;
+end;
+$$;
+comment on function llm.set_setting(text, jsonb) is
+'Sets a package setting after checking its type (22023) and name (42704); admins and service role only.';
+grant execute on function llm.set_setting(text, jsonb) to authenticated, service_role;
+
+-- Restores a setting to its default.
+create or replace function llm.reset_setting(key text)
+returns jsonb
+language sql
+security definer
+set search_path = ''
+as $$
+    select llm.set_setting(
+        reset_setting.key,
+        coalesce(
+            (select s.default_value from llm.settings as s where s.key = reset_setting.key),
+            'null'::jsonb
+        )
+    );
+$$;
+comment on function llm.reset_setting(text) is 'Restores a setting to its default value.';
+grant execute on function llm.reset_setting(text) to authenticated, service_role;

@@ -1,0 +1,199 @@
+-- Cache keys and scopes: canonical JSON, the key, the caller's scope, embedding checks.
+
+-- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), recursively.
+create or replace function llm.cache_canonical_json(p_value jsonb)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_out jsonb;
+    e record;
+begin
+    -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
+    if p_value::text !~ '\.[0-9]*0([^0-9]|$)' then
+        return p_value;
+    end if;
+    case jsonb_typeof(p_value)
+        when 'number' then
+            return to_jsonb(trim_scale((p_value #>> '{}')::numeric));
+        when 'object' then
+            v_out := '{}';
+            for e in select j.key, j.value from jsonb_each(p_value) as j loop
+                v_out := v_out || jsonb_build_object(e.key, llm.cache_canonical_json(e.value));
+            end loop;
+        when 'array' then
+            v_out := '[]';
+            for e in select j.value from jsonb_array_elements(p_value) as j loop
+                v_out := v_out || jsonb_build_array(llm.cache_canonical_json(e.value));
+            end loop;
+        else
+            v_out := p_value;
+    end case;
+    return v_out;
+end;
+$$;
+comment on function llm.cache_canonical_json(jsonb) is
+'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth; key order is already irrelevant in jsonb.';
+
+-- Validates and canonicalises a request once, for every function that computes a key.
+create or replace function llm.cache_canonical_key(
+    p_prompt text, p_provider text, p_model text, p_parameters jsonb,
+    out provider text, out model text, out parameters jsonb, out prompt_hash text
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_prompt jsonb;
+    v_ignored text[];
+begin
+    if p_prompt is null then
+        raise exception 'prompt must not be null' using errcode = '22004';
+    end if;
+    if p_provider is null or p_model is null then
+        raise exception '% must not be null', case when p_provider is null then 'provider' else 'model' end
+            using errcode = '22004';
+    end if;
+    provider := lower(btrim(p_provider));
+    model := btrim(p_model);
+    if provider = '' or model = '' then
+        raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
+            using errcode = '22023';
+    end if;
+    parameters := llm.check_metadata(p_parameters, 'parameters');
+    select array(select jsonb_array_elements_text(s.value)) into v_ignored
+    from llm.settings as s where s.key = 'cache_ignored_parameters';
+    if parameters ?| v_ignored then
+        parameters := parameters - v_ignored;
+    end if;
+    parameters := llm.cache_canonical_json(parameters);
+    -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
+    v_prompt := to_jsonb(p_prompt);
+    if p_prompt ~ '^\s*\[' then
+        begin
+            v_prompt := p_prompt::jsonb;
+            if jsonb_typeof(v_prompt) <> 'array' then
+                v_prompt := to_jsonb(p_prompt);
+            end if;
+        exception when invalid_text_representation then
+            v_prompt := to_jsonb(p_prompt);
+        end;
+        v_prompt := llm.cache_canonical_json(v_prompt);
+    end if;
+    prompt_hash := encode(
+        sha256(convert_to(jsonb_build_array(provider, model, v_prompt, parameters)::text, 'UTF8')),
+        'hex'
+    );
+end;
+$$;
+comment on function llm.cache_canonical_key(text, text, text, jsonb) is
+'Checks a request (22004 null prompt, provider or model; 22023 blank names or non-object parameters) and returns its canonical provider, model, parameters and sha256 key.';
+
+-- The cache key of a request, for clients that want to see or log it.
+create or replace function llm.llm_cache_key(
+    prompt text, provider text, model text, parameters jsonb default null
+)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select k.prompt_hash from llm.cache_canonical_key($1, $2, $3, $4) as k;
+$$;
+comment on function llm.llm_cache_key(text, text, text, jsonb) is
+'sha256 (hex) of the canonical provider, model, prompt (text or chat message JSON array) and parameters; ignored parameters (setting cache_ignored_parameters) are left out.';
+grant execute on function llm.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
+
+-- Resolves the scope a call works in; authenticated users only ever get their own scope.
+create or replace function llm.cache_scope(p_user_id text, p_namespace text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_user_id is not null and p_namespace is not null then
+        raise exception 'give user_id or namespace, not both' using errcode = '22023';
+    end if;
+    if p_namespace is not null then
+        if not llm.is_backend() then
+            raise exception 'namespace scopes are for the service role' using errcode = '42501';
+        end if;
+        if p_namespace !~ '^\S' or length(p_namespace) > 200 or p_namespace ~ '[[:cntrl:]]' then
+            raise exception 'namespace must be 1 to 200 printable characters, not starting with a space, got %',
+                quote_literal(p_namespace)
+                using errcode = '22023';
+        end if;
+        return 'namespace:' || p_namespace;
+    end if;
+    -- backends default to the global scope
+    if p_user_id is null and llm.is_backend() then
+        return 'global';
+    end if;
+    return 'user:' || llm.resolve_user(p_user_id, false)::text;
+end;
+$$;
+comment on function llm.cache_scope(text, text) is
+'Scope of a cache call: global by default for backends, user:<uuid> for user_id (an authenticated caller always gets its own), namespace:<name> for backends; 22023 when both are given.';
+
+-- Parses a stored-scope filter such as global, user:user-123 or namespace:docs.
+create or replace function llm.cache_scope_filter(p_scope text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_scope is null or p_scope = 'global' then
+        return p_scope;
+    elsif p_scope like 'user:%' then
+        return 'user:' || llm.user_uuid(substr(p_scope, 6))::text;
+    elsif p_scope ~ '^namespace:\S' then
+        return p_scope;
+    end if;
+    raise exception 'scope must be global, user:<user id> or namespace:<name>, got %',
+        quote_literal(p_scope)
+        using errcode = '22023';
+end;
+$$;
+comment on function llm.cache_scope_filter(text) is
+'Canonical form of a scope argument (user:<id> becomes user:<uuid>); 22023 for anything else.';
+
+-- Checks an embedding before it is stored or searched: supported size, consistent per model.
+create or replace function llm.cache_check_embedding(p_embedding extensions.vector, p_embedding_model text)
+returns integer
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_dims integer := extensions.vector_dims(p_embedding);
+    v_model_dims integer;
+begin
+    if not llm.setting('cache_embedding_dimensions') @> to_jsonb(v_dims) then
+        raise exception 'embedding has % dimensions; supported are % (setting cache_embedding_dimensions)',
+            v_dims, llm.setting('cache_embedding_dimensions')
+            using errcode = '22023';
+    end if;
+    if extensions.vector_norm(p_embedding) = 0 then
+        raise exception 'embedding must not be all zeros (cosine similarity is undefined)'
+            using errcode = '22023';
+    end if;
+    if p_embedding_model is not null then
+        select c.embedding_dims into v_model_dims
+        from llm.response_cache as c
+        where c.embedding_model = p_embedding_model and c.embedding_dims <> v_dims
+        limit 1;
+        if found then
+            raise exception 'embedding has % dimensions but embedding_model % has % dimensions',
+                v_dims, quote_literal(p_embedding_model), v_model_dims
+                using errcode = '22023';
+        end if;
+    end if;
+    return v_dims;
+end;
+$$;
+comment on function llm.cache_check_embedding(extensions.vector, text) is
+'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model.';

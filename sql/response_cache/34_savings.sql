@@ -1,0 +1,100 @@
+-- Logging hits as savings; cache statistics.
+
+-- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
+-- the usage rollups (priced from llm.model_prices as if the call had been made).
+create or replace function llm.log_cache_hit(
+    entry_id uuid,
+    user_id text default null,
+    request_id text default null,
+    conversation_id uuid default null,
+    latency_ms integer default null,
+    metadata jsonb default '{}'
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    e record;
+begin
+    if log_cache_hit.entry_id is null then
+        raise exception 'entry_id must not be null' using errcode = '22004';
+    end if;
+    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    into e
+    from llm.response_cache as c
+    where c.id = log_cache_hit.entry_id;
+    if not found then
+        raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
+    end if;
+    return llm.log_request(
+        provider => e.provider,
+        model => e.model,
+        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
+        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
+        total_tokens => e.total_tokens::integer,
+        cache_hit => true,
+        request_id => log_cache_hit.request_id,
+        conversation_id => log_cache_hit.conversation_id,
+        latency_ms => log_cache_hit.latency_ms,
+        service => 'response_cache',
+        metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
+        || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
+    );
+end;
+$$;
+comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) to service_role;
+
+-- Hit rate and savings per provider, model and scope, live and removed entries together.
+create or replace function llm.get_llm_cache_stats()
+returns setof llm.cache_stats
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('read cache statistics');
+    return query
+    with live as (
+        select c.provider, c.model, c.scope, count(*) as entries, sum(h.hits) as hits,
+            sum(h.hits * c.prompt_tokens) as prompt_tokens, sum(h.hits * c.completion_tokens) as completion_tokens,
+            sum(h.hits * c.total_tokens) as total_tokens, sum(h.hits * c.cost_usd) as cost_usd
+        from llm.response_cache as c
+        cross join lateral (
+            select coalesce(sum(x.hits), 0) as hits from llm.response_cache_hits as x where x.entry_id = c.id
+        ) as h
+        group by c.provider, c.model, c.scope
+    ),
+    past as (
+        select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
+            sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
+            sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
+        from llm.response_cache_totals as t
+        group by t.provider, t.model, t.scope
+    ),
+    merged as (
+        select coalesce(l.provider, p.provider) as provider, coalesce(l.model, p.model) as model,
+            coalesce(l.scope, p.scope) as scope, coalesce(l.entries, 0) as entries,
+            coalesce(l.hits, 0) + coalesce(p.hits, 0) as hits, coalesce(p.misses, 0) as misses,
+            coalesce(l.prompt_tokens, 0) + coalesce(p.prompt_tokens, 0) as prompt_tokens,
+            coalesce(l.completion_tokens, 0) + coalesce(p.completion_tokens, 0) as completion_tokens,
+            coalesce(l.total_tokens, 0) + coalesce(p.total_tokens, 0) as total_tokens,
+            coalesce(l.cost_usd, 0) + coalesce(p.cost_usd, 0) as cost_usd
+        from live as l
+        full join past as p on (p.provider, p.model, p.scope) = (l.provider, l.model, l.scope)
+    )
+    select m.provider, m.model, m.scope, m.entries, m.hits::bigint, m.misses::bigint,
+        round(m.hits / nullif(m.hits + m.misses, 0), 4), m.prompt_tokens, m.completion_tokens,
+        m.total_tokens, m.cost_usd
+    from merged as m
+    order by m.cost_usd desc, m.hits desc, m.provider, m.model, m.scope;
+end;
+$$;
+comment on function llm.get_llm_cache_stats() is
+'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
+grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;

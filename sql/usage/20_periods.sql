@@ -1,0 +1,145 @@
+-- Periods: day, week, month and year bounds in the configured time zone; effective quotas.
+
+-- Checks a period name argument so a typo is an error naming the field, not an empty result.
+create or replace function llm.check_period_type(p_field text, p_value text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null then
+        raise exception '% is required (daily, weekly, monthly or yearly)', p_field
+            using errcode = '22004';
+    end if;
+    if p_value not in ('daily', 'weekly', 'monthly', 'yearly') then
+        raise exception '% must be daily, weekly, monthly or yearly, got %', p_field, quote_literal(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.check_period_type(text, text) is
+'Returns the period type, or raises 22004 (NULL) or 22023 (not daily, weekly, monthly or yearly) naming the field.';
+grant execute on function llm.check_period_type(text, text) to authenticated, service_role;
+
+-- First day of the period containing a local time: days, ISO weeks (Monday), months, years.
+-- Without `set search_path` (every name is qualified), like llm.usage_periods: a SET clause
+-- would stop the planner from inlining it, and each call would cost a planned SQL function.
+create or replace function llm.period_floor(p_period_type text, p_local timestamp)
+returns date
+language sql
+immutable
+as $$
+    select case p_period_type
+        when 'daily' then p_local::date
+        when 'weekly' then pg_catalog.date_trunc('week', p_local)::date
+        when 'monthly' then pg_catalog.date_trunc('month', p_local)::date
+        when 'yearly' then pg_catalog.date_trunc('year', p_local)::date
+    end;
+$$;
+comment on function llm.period_floor(text, timestamp) is
+'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time. Inlinable (no SET clause).';
+grant execute on function llm.period_floor(text, timestamp) to authenticated, service_role;
+
+-- Length of a period, to step from one period start to the next (inlinable, as above).
+create or replace function llm.period_step(p_period_type text)
+returns interval
+language sql
+immutable
+as $$
+    select case p_period_type
+        when 'daily' then interval '1 day'
+        when 'weekly' then interval '7 days'
+        when 'monthly' then interval '1 month'
+        when 'yearly' then interval '1 year'
+    end;
+$$;
+comment on function llm.period_step(text) is
+'Length of a daily, weekly, monthly or yearly period. Inlinable (no SET clause).';
+grant execute on function llm.period_step(text) to authenticated, service_role;
+
+-- The four periods an instant belongs to, so folding and reading bucket usage the same way.
+-- Deliberately without `set search_path` (every name is qualified): a SET clause would stop
+-- the planner from inlining it into the fold and the live views, which call it once per row.
+create or replace function llm.usage_periods(p_at timestamptz, p_tz text)
+returns table (period_type text, period_start date)
+language sql
+immutable
+as $$
+    select v.period_type, v.period_start
+    from (select pg_catalog.timezone(p_tz, p_at) as local_time) as l
+    cross join lateral (
+        values
+        ('daily', l.local_time::date),
+        ('weekly', pg_catalog.date_trunc('week', l.local_time)::date),
+        ('monthly', pg_catalog.date_trunc('month', l.local_time)::date),
+        ('yearly', pg_catalog.date_trunc('year', l.local_time)::date)
+    ) as v (period_type, period_start);
+$$;
+comment on function llm.usage_periods(timestamptz, text) is
+'The daily, weekly (ISO, Monday), monthly and yearly period starts of an instant in a time zone. Inlinable (no SET clause).';
+grant execute on function llm.usage_periods(timestamptz, text) to authenticated, service_role;
+
+-- Start of the period containing an instant, in the period_timezone setting.
+create or replace function llm.usage_period_start(p_period_type text, p_at timestamptz)
+returns date
+language sql
+stable
+set search_path = ''
+as $$
+    select llm.period_floor(p_period_type, p_at at time zone llm.setting_text('period_timezone'));
+$$;
+comment on function llm.usage_period_start(text, timestamptz) is
+'First day of the daily, weekly, monthly or yearly period containing an instant, in the period_timezone setting.';
+grant execute on function llm.usage_period_start(text, timestamptz) to authenticated, service_role;
+
+-- Instants where a period starts and ends, for reset times and raw-log windows.
+create or replace function llm.usage_period_bounds(
+    p_period_type text, p_period_start date, out starts_at timestamptz, out ends_at timestamptz
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        p_period_start::timestamp at time zone llm.setting_text('period_timezone'),
+        (p_period_start + llm.period_step(p_period_type))::timestamp
+        at time zone llm.setting_text('period_timezone');
+$$;
+comment on function llm.usage_period_bounds(text, date) is
+'Start (included) and end (excluded) instants of the period beginning on a day, in the period_timezone setting.';
+grant execute on function llm.usage_period_bounds(text, date) to authenticated, service_role;
+
+-- How far back the raw request log is complete, so recomputing never erases folded history.
+create or replace function llm.raw_usage_kept_since()
+returns timestamptz
+language sql
+stable
+set search_path = ''
+as $$
+    select case
+        when llm.setting_text('request_log_retention_days')::integer <= 0 then '-infinity'::timestamptz
+        else ((now() at time zone 'UTC')::date - llm.setting_text('request_log_retention_days')::integer)
+            ::timestamp at time zone 'UTC'
+    end;
+$$;
+comment on function llm.raw_usage_kept_since() is
+'Earliest instant from which the raw request log is still complete (request_log_retention_days); -infinity when it is kept forever.';
+
+-- The quota row in force for each period of a user: their own, else the default.
+-- Without `set search_path` (every name is qualified), so the planner inlines it into
+-- llm.reserve_quota's statements instead of calling a function twice per reservation.
+create or replace function llm.effective_quotas(p_user_id uuid)
+returns setof llm.usage_quotas
+language sql
+stable
+as $$
+    select distinct on (q.quota_period) q.*
+    from llm.usage_quotas as q
+    where q.user_id = p_user_id or q.user_id is null
+    order by q.quota_period, q.user_id nulls last;
+$$;
+comment on function llm.effective_quotas(uuid) is
+'For each quota period, the user''s own quota row if any, else the default row (user_id NULL). Inlinable (no SET clause).';
+grant execute on function llm.effective_quotas(uuid) to authenticated, service_role;

@@ -1,0 +1,167 @@
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction: the rows leave the journal exactly
+-- when their usage enters the rollups, so reads never count them twice. Rows another folder
+-- holds are skipped, so folders never wait for each other; rollup rows are written in a fixed
+-- order, so they cannot deadlock. The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_folded bigint;
+begin
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    with batch as (
+        delete from llm.usage_journal as j
+        where j.ctid = any(v_rows)
+        returning j.*
+    ),
+
+    bucketed as (
+        select b.*, p.period_type, p.period_start
+        from batch as b
+        cross join lateral llm.usage_periods(b.occurred_at, v_tz) as p
+    ),
+
+    rolled as (
+        insert into llm.usage_rollups as r (
+            user_id, period_type, period_start, provider, model, request_type, requests,
+            failed_requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+            total_tokens, audio_seconds, cost_usd, cache_hits, saved_tokens, saved_cost_usd,
+            last_activity
+        )
+        select
+            k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type,
+            sum(k.requests),
+            coalesce(sum(k.requests) filter (where not k.success), 0),
+            sum(k.prompt_tokens),
+            sum(k.completion_tokens),
+            sum(k.cached_tokens),
+            sum(k.cache_write_tokens),
+            sum(k.total_tokens),
+            coalesce(sum(k.audio_seconds), 0),
+            coalesce(sum(k.cost_usd), 0),
+            coalesce(sum(k.requests) filter (where k.cache_hit), 0),
+            sum(k.saved_tokens),
+            coalesce(sum(k.saved_cost_usd), 0),
+            max(k.occurred_at) filter (where k.requests > 0)
+        from bucketed as k
+        group by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        -- a fixed order, so concurrent writers of the same rows cannot deadlock
+        order by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        on conflict on constraint usage_rollups_key do update
+            set requests = r.requests + excluded.requests,
+                failed_requests = r.failed_requests + excluded.failed_requests,
+                prompt_tokens = r.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = r.completion_tokens + excluded.completion_tokens,
+                cached_tokens = r.cached_tokens + excluded.cached_tokens,
+                cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+                total_tokens = r.total_tokens + excluded.total_tokens,
+                audio_seconds = r.audio_seconds + excluded.audio_seconds,
+                cost_usd = r.cost_usd + excluded.cost_usd,
+                cache_hits = r.cache_hits + excluded.cache_hits,
+                saved_tokens = r.saved_tokens + excluded.saved_tokens,
+                saved_cost_usd = r.saved_cost_usd + excluded.saved_cost_usd,
+                last_activity = greatest(r.last_activity, excluded.last_activity),
+                updated_at = now()
+    ),
+
+    members as (
+        insert into llm.usage_rollup_members (user_id, period_type, period_start, member_type, member_id)
+        select distinct m.user_id, m.period_type, m.period_start, m.member_type, m.member_id
+        from bucketed as k
+        cross join lateral (
+            values
+            (k.user_id, k.period_type, k.period_start, 'conversation', k.conversation_id),
+            (k.user_id, k.period_type, k.period_start, 'agent', k.agent_id)
+        ) as m (user_id, period_type, period_start, member_type, member_id)
+        where m.user_id is not null and m.member_id is not null
+        order by 1, 2, 3, 4, 5
+        on conflict do nothing
+    )
+
+    select count(*) into v_folded from batch;
+    return v_folded;
+end;
+$$;
+comment on function llm.fold_journal(integer, uuid) is
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
+
+-- One fold transaction, one at a time: a call that finds another one running has nothing to do.
+create or replace function llm.fold_usage(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
+begin
+    perform llm.require_admin('fold usage');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_usage job', 0))
+        -- a recompute holds the fold lock exclusively while it replaces rollups
+        or not pg_catalog.pg_try_advisory_xact_lock_shared(
+            pg_catalog.hashtextextended('llm.usage_rollups fold', 0)
+        ) then
+        return 0;
+    end if;
+    return llm.fold_journal(v_max, null);
+end;
+$$;
+comment on function llm.fold_usage(integer) is
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+grant execute on function llm.fold_usage(integer) to authenticated, service_role;
+
+-- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
+-- each one, so no fold transaction holds a busy user's rollup rows for long (reservations
+-- that fold that user's rows inline give up after a few milliseconds rather than wait).
+-- A procedure, for COMMIT: hence no SET clause and not security definer (llm.fold_usage
+-- checks the caller); call it outside a transaction block, as pg_cron does.
+create or replace procedure llm.run_usage_fold(max_batches integer default 100)
+language plpgsql
+as $$
+declare
+    v_batch integer := llm.setting_text('usage_fold_batch_rows')::integer;
+    v_folded bigint;
+begin
+    if run_usage_fold.max_batches is null or run_usage_fold.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_usage_fold.max_batches loop
+        v_folded := llm.fold_usage(v_batch);
+        commit;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+end;
+$$;
+comment on procedure llm.run_usage_fold is
+'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, each committed on its own, until the journal is empty or max_batches batches are done; stops at once when another fold is running. Call it outside a transaction block. Admins and service role.';
+revoke execute on procedure llm.run_usage_fold(integer) from public, anon;
+grant execute on procedure llm.run_usage_fold(integer) to authenticated, service_role;

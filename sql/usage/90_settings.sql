@@ -1,0 +1,57 @@
+-- Settings and jobs of usage metering.
+
+select llm.define_setting(
+    'usage_fold_schedule', 'cron', '"* * * * *"',
+    'When the job folding the usage journal into the rollups runs (with pg_cron 1.5 or later, e.g. "5 seconds").'
+);
+select llm.define_setting(
+    'usage_fold_batch_rows', 'integer', '2000',
+    'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.'
+);
+select llm.define_setting(
+    'quota_reservation_ttl', 'interval', '"10 minutes"',
+    'How long a quota reservation counts before it expires unless settled or released.'
+);
+select llm.define_setting(
+    'quota_reservation_sweep_schedule', 'cron', '"*/5 * * * *"',
+    'When the job deleting expired quota reservations runs.'
+);
+select llm.define_setting(
+    'usage_rollup_daily_retention_days', 'integer', '90',
+    'Days of daily usage rollups kept (0 keeps them all); also the most days get_user_token_usage reads.'
+);
+select llm.define_setting(
+    'usage_rollup_weekly_retention_weeks', 'integer', '104',
+    'Weeks of weekly usage rollups kept (0 keeps them all).'
+);
+select llm.define_setting(
+    'usage_rollup_monthly_retention_months', 'integer', '24',
+    'Months of monthly usage rollups kept (0 keeps them all). Yearly rollups are always kept.'
+);
+select llm.define_setting(
+    'usage_rollup_retention_schedule', 'cron', '"41 3 * * *"',
+    'When the usage rollup retention job runs.'
+);
+select llm.define_setting(
+    'usage_backfill_schedule', 'cron', '"* * * * *"',
+    'When the job running queued usage backfills runs (it does nothing when none is queued).'
+);
+
+select llm.register_job(
+    'llm_usage_fold', 'usage_fold_schedule', 'call llm.run_usage_fold()',
+    'Folds the usage journal into the usage rollups, in short committed batches.'
+);
+select llm.register_job(
+    'llm_quota_reservation_sweep', 'quota_reservation_sweep_schedule',
+    'select llm.sweep_quota_reservations()',
+    'Deletes expired quota reservations.'
+);
+select llm.register_job(
+    'llm_usage_rollup_retention', 'usage_rollup_retention_schedule',
+    'select llm.apply_usage_rollup_retention()',
+    'Drops daily, weekly and monthly usage rollups past their retention.'
+);
+select llm.register_job(
+    'llm_usage_backfill', 'usage_backfill_schedule', 'select llm.run_usage_backfill()',
+    'Runs the next batches of queued usage backfills.'
+);
