@@ -194,6 +194,8 @@ def test_generated_files_are_current():
     else:
         assert sources.current_version() == sources.released_versions()[-1], \
             "upgrades go past the last release: run `make migration NAME=...`"
+        assert sources.source_hashes() == manifest["releases"][-1]["sources"], \
+            "sql/ changed after the last release: write the next upgrades/ file, `make migration`"
     assert sources.BUNDLE_FILE.read_text() == sources.bundle_text(), "run `make bundle`"
     assert sources.UNINSTALL_FILE.read_text() == sources.uninstall_text(), "run `make bundle`"
 

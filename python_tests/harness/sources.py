@@ -273,6 +273,11 @@ def write_migration(name: str | None = None) -> Path | None:
     chain = upgrades()
     manifest = load_manifest()
     if not chain or chain[-1].target in released_versions():
+        last = manifest["releases"][-1]
+        if source_hashes() != last["sources"]:
+            raise ReleaseError(
+                f"sql/ changed since {last['version']}: write upgrades/{last['version']}--<next>.sql "
+                "(guarded state steps; it may hold only a comment), then run this again")
         return None
     version = chain[-1].target
     pending = manifest.get("pending")
