@@ -928,6 +928,13 @@ begin
 end
 $$;
 
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);
+
 -- ==== definitions ====
 
 -- ---- sql/core/20_settings.sql ----
@@ -3169,6 +3176,36 @@ for each row execute function llm.check_model_price_overlap();
 
 -- Logging one request: llm.log_request.
 
+-- Resolves a conversation client id (conv-abc, as create_conversation hands out) for logging.
+create or replace function llm.request_conversation_uuid(p_id text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    if p_id !~ '\S' or length(p_id) > 255 then
+        raise exception 'conversation_id must be a UUID or a client id of 1 to 255 characters, got %',
+            quote_literal(left(p_id, 300))
+            using errcode = '22023';
+    end if;
+    if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return p_id::uuid;
+    end if;
+    -- hidden (expired or deleted) conversations still own their requests
+    select c.id into v_id from llm.conversations as c where c.external_id = p_id;
+    if not found then
+        raise exception 'conversation_id % not found', quote_literal(p_id)
+            using errcode = 'P0002', hint = 'pass the conversation''s UUID or the client id it was created with';
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.request_conversation_uuid(text) is
+'The UUID of a conversation given by UUID or by client id, for the request log: a UUID is returned as is; a client id is looked up (P0002 when no conversation has it, 22023 when blank or longer than 255 characters). Internal: called by llm.log_request().';
+
 -- Records one LLM request and its usage journal row: the hot path of the package, written
 -- to evaluate few plpgsql expressions (each costs setup in every transaction).
 create or replace function llm.log_request(
@@ -3186,7 +3223,7 @@ create or replace function llm.log_request(
     error_message text default null,
     cache_hit boolean default false,
     request_id text default null,
-    conversation_id uuid default null,
+    conversation_id text default null,
     agent_id uuid default null,
     metadata jsonb default '{}',
     cache_write_tokens integer default 0,
@@ -3209,6 +3246,7 @@ set search_path = ''
 as $$
 declare
     v_user uuid;
+    v_conversation uuid;
     v_id bigint;
     v_request_body jsonb;
     v_response_body jsonb;
@@ -3224,19 +3262,27 @@ begin
             'rerank', 'other'
         )
         or log_request.success is null
+        or length(log_request.provider) > 255 or length(log_request.model) > 255
         or least(
             log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
             log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
             log_request.time_to_first_token_ms
         ) < 0
-        or coalesce(log_request.cached_tokens, 0) + coalesce(log_request.cache_write_tokens, 0)
+        or coalesce(log_request.cached_tokens, 0)::bigint + coalesce(log_request.cache_write_tokens, 0)
         > coalesce(log_request.prompt_tokens, 0)
+        or coalesce(log_request.prompt_tokens, 0)::bigint + coalesce(log_request.completion_tokens, 0)
+        > 2147483647
         or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
         or (log_request.cache_hit and log_request.cost_usd > 0)
         or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
         or log_request.status_code not between 100 and 599
-        or not isfinite(log_request.created_at)
+        -- the documented window: 2000-01-01 UTC to one day ahead of the clock
+        or not (
+            log_request.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+            and log_request.created_at <= now() + interval '1 day'
+        )
         or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or length(log_request.request_id) > 255
         or jsonb_typeof(log_request.metadata) is distinct from 'object'
         then
         perform llm.reject_request(
@@ -3258,6 +3304,17 @@ begin
             || substr(log_request.user_id, 19, 1) || substr(log_request.user_id, 24, 1) = '----'
             then log_request.user_id::uuid
         else llm.user_uuid(log_request.user_id)
+    end;
+    -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
+    v_conversation := case
+        when log_request.conversation_id is null then null
+        when length(log_request.conversation_id) = 36
+            and translate(log_request.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.conversation_id, 9, 1) || substr(log_request.conversation_id, 14, 1)
+            || substr(log_request.conversation_id, 19, 1) || substr(log_request.conversation_id, 24, 1)
+            = '----'
+            then log_request.conversation_id::uuid
+        else llm.request_conversation_uuid(log_request.conversation_id)
     end;
 
     if log_request.request_body is not null or log_request.response_body is not null then
@@ -3336,7 +3393,7 @@ begin
         values (
             v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
             log_request.request_type::llm.request_type, log_request.provider, log_request.model,
-            log_request.conversation_id, log_request.message_id, log_request.agent_id,
+            v_conversation, log_request.message_id, log_request.agent_id,
             coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
             coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
             coalesce(
@@ -3384,7 +3441,7 @@ begin
             coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
         ) else 0 end,
         case when log_request.cache_hit then v_price end,
-        log_request.conversation_id, log_request.agent_id, log_request.reservation_id
+        v_conversation, log_request.agent_id, log_request.reservation_id
     );
 
     if log_request.reservation_id is not null then
@@ -3402,13 +3459,13 @@ end;
 $$;
 comment on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
-    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
     jsonb, jsonb, timestamptz, uuid
 ) is
-'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+'Logs one LLM request and returns its id. Only provider and model are required; created_at lies between 2000-01-01 UTC and one day after now(); provider, model and request_id are at most 255 characters; conversation_id is a conversation''s UUID or client id. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
 grant execute on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer,
-    text, boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text,
+    text, boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text,
     uuid, text, text, jsonb, jsonb, timestamptz, uuid
 ) to service_role;
 
@@ -3454,6 +3511,12 @@ begin
         raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
             using errcode = '22004';
     end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
     if p_request_type is null then
         raise exception 'request_type must not be null' using errcode = '22004';
     end if;
@@ -3482,13 +3545,18 @@ begin
     if found then
         raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
     end if;
-    if coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
         then
         raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
-            coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
             coalesce(p_prompt_tokens, 0)
             using errcode = '22023',
                 hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
     end if;
     if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
         raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
@@ -3506,12 +3574,18 @@ begin
         raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
             using errcode = '22023';
     end if;
-    if not isfinite(p_created_at) then
-        raise exception 'created_at must be a finite time, got %', p_created_at
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
             using errcode = '22023';
     end if;
     if p_request_id !~ '\S' then
         raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
     end if;
     if jsonb_typeof(p_metadata) is distinct from 'object' then
         raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
@@ -3647,7 +3721,7 @@ begin
         error_message => llm.request_field(p_request, 'error_message', 'text'),
         cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
         request_id => llm.request_field(p_request, 'request_id', 'text'),
-        conversation_id => llm.request_field(p_request, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
         agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
         metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
         cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,
@@ -5169,7 +5243,7 @@ begin
                             v_item -> 'metadata', 'processing_time_ms', 'integer'
                         )::integer,
                         request_id => v_request_id,
-                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid,
+                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid::text,
                         agent_id => llm.request_field(v_item, 'sender_agent_id', 'uuid')::uuid,
                         message_id => llm.request_field(v_item, 'id', 'uuid')::uuid,
                         created_at => llm.request_field(v_item, 'created_at', 'time')::timestamptz,
@@ -5256,7 +5330,7 @@ begin
         total_tokens => record_token_usage.tokens_consumed,
         cost_usd => llm.request_field(v_meta, 'cost_usd', 'number')::numeric,
         request_id => llm.request_field(v_meta, 'request_id', 'text'),
-        conversation_id => llm.request_field(v_meta, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(v_meta, 'conversation_id', 'text'),
         agent_id => llm.request_field(v_meta, 'agent_id', 'uuid')::uuid,
         reservation_id => llm.request_field(v_meta, 'reservation_id', 'uuid')::uuid,
         operation => v_endpoint,
@@ -5975,7 +6049,7 @@ begin
         cost_usd => record_completion.cost_usd,
         latency_ms => record_completion.latency_ms,
         request_id => record_completion.request_id,
-        conversation_id => v_conv.id,
+        conversation_id => v_conv.id::text,
         message_id => v_msg.id,
         agent_id => record_completion.agent_id,
         metadata => record_completion.request_metadata,
@@ -7037,7 +7111,7 @@ begin
         total_tokens => e.total_tokens::integer,
         cache_hit => true,
         request_id => log_cache_hit.request_id,
-        conversation_id => log_cache_hit.conversation_id,
+        conversation_id => log_cache_hit.conversation_id::text,
         latency_ms => log_cache_hit.latency_ms,
         service => 'response_cache',
         metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')

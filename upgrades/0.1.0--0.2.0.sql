@@ -16,3 +16,10 @@ begin
     end if;
 end
 $$;
+
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);

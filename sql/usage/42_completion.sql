@@ -73,7 +73,7 @@ begin
         cost_usd => record_completion.cost_usd,
         latency_ms => record_completion.latency_ms,
         request_id => record_completion.request_id,
-        conversation_id => v_conv.id,
+        conversation_id => v_conv.id::text,
         message_id => v_msg.id,
         agent_id => record_completion.agent_id,
         metadata => record_completion.request_metadata,

@@ -40,6 +40,13 @@ begin
 end
 $$;
 
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);
+
 -- ==== changed definitions ====
 
 -- ---- sql/core/25_version.sql ----
@@ -98,6 +105,1173 @@ create policy "Users read the installed releases" on llm.releases
 for select to authenticated using (true);
 comment on policy "Users read the installed releases" on llm.releases is
 'Which package version is installed is not a secret: llm.version() reads it for any caller.';
+
+-- ---- sql/request_log/21_log_request.sql ----
+
+-- Logging one request: llm.log_request.
+
+-- Resolves a conversation client id (conv-abc, as create_conversation hands out) for logging.
+create or replace function llm.request_conversation_uuid(p_id text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    if p_id !~ '\S' or length(p_id) > 255 then
+        raise exception 'conversation_id must be a UUID or a client id of 1 to 255 characters, got %',
+            quote_literal(left(p_id, 300))
+            using errcode = '22023';
+    end if;
+    if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return p_id::uuid;
+    end if;
+    -- hidden (expired or deleted) conversations still own their requests
+    select c.id into v_id from llm.conversations as c where c.external_id = p_id;
+    if not found then
+        raise exception 'conversation_id % not found', quote_literal(p_id)
+            using errcode = 'P0002', hint = 'pass the conversation''s UUID or the client id it was created with';
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.request_conversation_uuid(text) is
+'The UUID of a conversation given by UUID or by client id, for the request log: a UUID is returned as is; a client id is looked up (P0002 when no conversation has it, 22023 when blank or longer than 255 characters). Internal: called by llm.log_request().';
+
+-- Records one LLM request and its usage journal row: the hot path of the package, written
+-- to evaluate few plpgsql expressions (each costs setup in every transaction).
+create or replace function llm.log_request(
+    provider text,
+    model text,
+    request_type text default 'chat',
+    user_id text default null,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    cached_tokens integer default 0,
+    cost_usd numeric default null,
+    latency_ms integer default null,
+    success boolean default true,
+    status_code integer default null,
+    error_message text default null,
+    cache_hit boolean default false,
+    request_id text default null,
+    conversation_id text default null,
+    agent_id uuid default null,
+    metadata jsonb default '{}',
+    cache_write_tokens integer default 0,
+    total_tokens integer default null,
+    audio_seconds numeric default null,
+    time_to_first_token_ms integer default null,
+    error_type text default null,
+    message_id uuid default null,
+    service text default null,
+    operation text default null,
+    request_body jsonb default null,
+    response_body jsonb default null,
+    created_at timestamptz default null,
+    reservation_id uuid default null
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_user uuid;
+    v_conversation uuid;
+    v_id bigint;
+    v_request_body jsonb;
+    v_response_body jsonb;
+    v_prior record;
+    v_price numeric;
+begin
+    -- one expression decides whether anything is wrong; the branch says what
+    if log_request.provider is null or btrim(log_request.provider, e' \t\r\n\f\v') = ''
+        or log_request.model is null or btrim(log_request.model, e' \t\r\n\f\v') = ''
+        or log_request.request_type is null
+        or log_request.request_type not in (
+            'chat', 'completion', 'embedding', 'transcription', 'speech', 'image', 'moderation',
+            'rerank', 'other'
+        )
+        or log_request.success is null
+        or length(log_request.provider) > 255 or length(log_request.model) > 255
+        or least(
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
+            log_request.time_to_first_token_ms
+        ) < 0
+        or coalesce(log_request.cached_tokens, 0)::bigint + coalesce(log_request.cache_write_tokens, 0)
+        > coalesce(log_request.prompt_tokens, 0)
+        or coalesce(log_request.prompt_tokens, 0)::bigint + coalesce(log_request.completion_tokens, 0)
+        > 2147483647
+        or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
+        or (log_request.cache_hit and log_request.cost_usd > 0)
+        or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
+        or log_request.status_code not between 100 and 599
+        -- the documented window: 2000-01-01 UTC to one day ahead of the clock
+        or not (
+            log_request.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+            and log_request.created_at <= now() + interval '1 day'
+        )
+        or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or length(log_request.request_id) > 255
+        or jsonb_typeof(log_request.metadata) is distinct from 'object'
+        then
+        perform llm.reject_request(
+            log_request.provider, log_request.model, log_request.request_type, log_request.success,
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.cost_usd,
+            log_request.cache_hit, log_request.audio_seconds, log_request.latency_ms,
+            log_request.time_to_first_token_ms, log_request.status_code, log_request.created_at,
+            log_request.request_id, log_request.metadata
+        );
+    end if;
+
+    -- the canonical UUID form is tested without a regular expression (it is cheaper)
+    v_user := case
+        when log_request.user_id is null then null
+        when length(log_request.user_id) = 36
+            and translate(log_request.user_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.user_id, 9, 1) || substr(log_request.user_id, 14, 1)
+            || substr(log_request.user_id, 19, 1) || substr(log_request.user_id, 24, 1) = '----'
+            then log_request.user_id::uuid
+        else llm.user_uuid(log_request.user_id)
+    end;
+    -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
+    v_conversation := case
+        when log_request.conversation_id is null then null
+        when length(log_request.conversation_id) = 36
+            and translate(log_request.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.conversation_id, 9, 1) || substr(log_request.conversation_id, 14, 1)
+            || substr(log_request.conversation_id, 19, 1) || substr(log_request.conversation_id, 24, 1)
+            = '----'
+            then log_request.conversation_id::uuid
+        else llm.request_conversation_uuid(log_request.conversation_id)
+    end;
+
+    if log_request.request_body is not null or log_request.response_body is not null then
+        if llm.setting_text('request_log_store_bodies')::boolean then
+            v_request_body := llm.capped_body(log_request.request_body);
+            v_response_body := llm.capped_body(log_request.response_body);
+        end if;
+    end if;
+
+    -- idempotency: the first writer of a request id wins, later ones get its row id
+    if log_request.request_id is not null then
+        v_id := nextval('llm.request_logs_id_seq');
+        insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
+        values (
+            log_request.request_id, v_id, v_user, coalesce(log_request.created_at, now())
+        )
+        on conflict do nothing;
+        if not found then
+            select r.request_log_id, r.user_id into v_prior
+            from llm.request_ids as r
+            where r.request_id = log_request.request_id;
+            if v_prior.user_id is distinct from v_user then
+                raise exception 'request_id % was already logged for another user',
+                    quote_literal(log_request.request_id)
+                    using errcode = '23505';
+            end if;
+            -- a retry: its usage is already logged by the first call, so the reservation it
+            -- carries is settled with nothing more (else it would count until it expires)
+            if log_request.reservation_id is not null then
+                perform llm.settle_reservation(
+                    log_request.reservation_id, v_user, v_prior.request_log_id, 0, 0
+                );
+            end if;
+            return v_prior.request_log_id;
+        end if;
+    end if;
+
+    -- price from the registry unless the caller gave the cost
+    if log_request.cost_usd is null or log_request.cache_hit then
+        -- the formula of llm.estimate_cost(), inlined: this is the hot path
+        select trim_scale(
+                (
+                    (
+                        coalesce(log_request.prompt_tokens, 0) - coalesce(log_request.cached_tokens, 0)
+                        - coalesce(log_request.cache_write_tokens, 0)
+                    ) * coalesce(p.input_per_mtok, 0)
+                    + coalesce(log_request.cached_tokens, 0)
+                    * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.cache_write_tokens, 0)
+                    * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.completion_tokens, 0) * coalesce(p.output_per_mtok, 0)
+                ) * 0.000001
+                + coalesce(log_request.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+                + coalesce(p.per_request, 0)
+            )
+        into v_price
+        from llm.model_prices as p
+        where p.provider = log_request.provider
+            and p.model = log_request.model
+            and p.effective_from <= coalesce(log_request.created_at, now())
+            and (p.effective_to is null or p.effective_to > coalesce(log_request.created_at, now()));
+    end if;
+
+    v_id := coalesce(v_id, nextval('llm.request_logs_id_seq'));
+
+    -- the request row and its journal row in one statement
+    with logged as (
+        insert into llm.request_logs (
+            id, created_at, request_id, user_id, request_type, provider, model,
+            conversation_id, message_id, agent_id, prompt_tokens, completion_tokens,
+            cached_tokens, cache_write_tokens, tokens_total, audio_seconds, cost_usd,
+            cost_source, saved_cost_usd, latency_ms, time_to_first_token_ms, success,
+            status_code, error_type, error_message, cache_hit, service, operation, metadata,
+            request_body, response_body, reservation_id
+        )
+        values (
+            v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
+            log_request.request_type::llm.request_type, log_request.provider, log_request.model,
+            v_conversation, log_request.message_id, log_request.agent_id,
+            coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
+            coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
+            coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ),
+            log_request.audio_seconds,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+            case
+                when log_request.cache_hit then 'cache_hit'
+                when log_request.cost_usd is not null then 'caller'
+                when v_price is not null then 'registry'
+                else 'unpriced'
+            end,
+            case when log_request.cache_hit then v_price end,
+            log_request.latency_ms, log_request.time_to_first_token_ms, log_request.success,
+            log_request.status_code, log_request.error_type, log_request.error_message,
+            coalesce(log_request.cache_hit, false), log_request.service, log_request.operation,
+            log_request.metadata, v_request_body, v_response_body, log_request.reservation_id
+        )
+    )
+
+    insert into llm.usage_journal (
+        request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+        audio_seconds, cost_usd, success, cache_hit, saved_tokens, saved_cost_usd,
+        conversation_id, agent_id, reservation_id
+    )
+    values (
+        v_id, coalesce(log_request.created_at, now()), v_user, log_request.provider,
+        log_request.model, log_request.request_type::llm.request_type, 1,
+        case when log_request.cache_hit then 0 else coalesce(log_request.prompt_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.completion_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cached_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cache_write_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) end,
+        log_request.audio_seconds,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+        log_request.success, coalesce(log_request.cache_hit, false),
+        case when log_request.cache_hit then coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) else 0 end,
+        case when log_request.cache_hit then v_price end,
+        v_conversation, log_request.agent_id, log_request.reservation_id
+    );
+
+    if log_request.reservation_id is not null then
+        perform llm.settle_reservation(
+            log_request.reservation_id, v_user, v_id,
+            case when log_request.cache_hit then 0 else coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ) end,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end
+        );
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+) is
+'Logs one LLM request and returns its id. Only provider and model are required; created_at lies between 2000-01-01 UTC and one day after now(); provider, model and request_id are at most 255 characters; conversation_id is a conversation''s UUID or client id. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+grant execute on function llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer,
+    text, boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text,
+    uuid, text, text, jsonb, jsonb, timestamptz, uuid
+) to service_role;
+
+-- ---- sql/request_log/22_rejects.sql ----
+
+-- The dead letter: rejected requests and the JSON field readers batches use.
+
+-- Raises the error that explains why llm.log_request() refused its arguments.
+create or replace function llm.reject_request(
+    p_provider text,
+    p_model text,
+    p_request_type text,
+    p_success boolean,
+    p_prompt_tokens integer,
+    p_completion_tokens integer,
+    p_cached_tokens integer,
+    p_cache_write_tokens integer,
+    p_total_tokens integer,
+    p_cost_usd numeric,
+    p_cache_hit boolean,
+    p_audio_seconds numeric,
+    p_latency_ms integer,
+    p_time_to_first_token_ms integer,
+    p_status_code integer,
+    p_created_at timestamptz,
+    p_request_id text,
+    p_metadata jsonb
+)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_field text;
+    v_value bigint;
+begin
+    if p_provider is null or p_provider !~ '\S' then
+        raise exception 'provider is required (got %)', coalesce(quote_literal(p_provider), 'NULL')
+            using errcode = '22004';
+    end if;
+    if p_model is null or p_model !~ '\S' then
+        raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
+            using errcode = '22004';
+    end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
+    if p_request_type is null then
+        raise exception 'request_type must not be null' using errcode = '22004';
+    end if;
+    if not p_request_type = any(enum_range(null::llm.request_type)::text[]) then
+        raise exception 'request_type must be one of %, got %',
+            array_to_string(enum_range(null::llm.request_type), ', '), quote_literal(p_request_type)
+            using errcode = '22023';
+    end if;
+    if p_success is null then
+        raise exception 'success must not be null' using errcode = '22004';
+    end if;
+    select f.name, f.value into v_field, v_value
+    from (
+        values
+        (1, 'prompt_tokens', p_prompt_tokens),
+        (2, 'completion_tokens', p_completion_tokens),
+        (3, 'cached_tokens', p_cached_tokens),
+        (4, 'cache_write_tokens', p_cache_write_tokens),
+        (5, 'total_tokens', p_total_tokens),
+        (6, 'latency_ms', p_latency_ms),
+        (7, 'time_to_first_token_ms', p_time_to_first_token_ms)
+    ) as f (n, name, value)
+    where f.value < 0
+    order by f.n
+    limit 1;
+    if found then
+        raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+        then
+        raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_prompt_tokens, 0)
+            using errcode = '22023',
+                hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
+    end if;
+    if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
+        raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if p_cache_hit and p_cost_usd > 0 then
+        raise exception 'cost_usd must be 0 or omitted for a cache hit, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if not (p_audio_seconds >= 0 and p_audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', p_audio_seconds
+            using errcode = '22023';
+    end if;
+    if p_status_code not between 100 and 599 then
+        raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
+            using errcode = '22023';
+    end if;
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
+            using errcode = '22023';
+    end if;
+    if p_request_id !~ '\S' then
+        raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_metadata) is distinct from 'object' then
+        raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
+            using errcode = '22023';
+    end if;
+    raise exception 'invalid request: provider %, model %', p_provider, p_model using errcode = '22023';
+end;
+$$;
+comment on function llm.reject_request(
+    text, text, text, boolean, integer, integer, integer, integer, integer, numeric, boolean,
+    numeric, integer, integer, integer, timestamptz, text, jsonb
+) is
+'Raises the specific error (22004 missing, 22023 invalid, naming the field) for arguments llm.log_request() found invalid.';
+
+-- Keeps stored payloads within the configured size.
+create or replace function llm.capped_body(p_body jsonb)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_text text;
+    v_max integer;
+begin
+    if p_body is null then
+        return null;
+    end if;
+    v_text := p_body::text;
+    v_max := llm.setting_text('request_log_body_max_bytes')::integer;
+    if octet_length(v_text) <= v_max then
+        return p_body;
+    end if;
+    return jsonb_build_object(
+        'truncated', true,
+        'original_bytes', octet_length(v_text),
+        'prefix', left(v_text, v_max)
+    );
+end;
+$$;
+comment on function llm.capped_body(jsonb) is
+'Returns a payload unchanged when within request_log_body_max_bytes, else {truncated: true, original_bytes, prefix: its first request_log_body_max_bytes characters as text}.';
+
+-- Reads one field of a JSON request payload as text after checking its JSON type, so a
+-- wrong type is an error naming the field rather than a cast failure naming nothing.
+create or replace function llm.request_field(p_request jsonb, p_field text, p_kind text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v jsonb := p_request -> p_field;
+    v_type text := jsonb_typeof(v);
+    v_text text := v #>> '{}';
+begin
+    if v is null or v_type = 'null' then
+        return null;
+    end if;
+    if p_kind = 'integer' and (v_type <> 'number' or v_text !~ '^-?\d{1,10}$'
+        or v_text::numeric not between -2147483648 and 2147483647) then
+        raise exception '% must be an integer, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'number' and v_type <> 'number' then
+        raise exception '% must be a number, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'boolean' and v_type <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'text' and v_type <> 'string' then
+        raise exception '% must be a string, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'uuid' and (
+        v_type <> 'string'
+        or v_text !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+    ) then
+        raise exception '% must be a UUID, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'time' then
+        begin
+            if v_type <> 'string' or not isfinite(v_text::timestamptz) then
+                raise exception using errcode = '22007';
+            end if;
+        exception when others then
+            raise exception '% must be a finite ISO 8601 time, got %', p_field, v
+                using errcode = '22023';
+        end;
+    end if;
+    return v_text;
+end;
+$$;
+comment on function llm.request_field(jsonb, text, text) is
+'Field of a request payload as text, after checking it is an integer, number, boolean, text, uuid or time (22023 naming the field otherwise); NULL when absent.';
+
+-- ---- sql/request_log/23_batches.sql ----
+
+-- Logging from JSON and in batches.
+
+-- Logs one request given as a JSON object with the parameter names of llm.log_request().
+create or replace function llm.log_request_json(p_request jsonb)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_unknown text;
+begin
+    if jsonb_typeof(p_request) is distinct from 'object' then
+        raise exception 'a request must be a JSON object, got %', coalesce(p_request::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    select string_agg(k, ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_request) as k
+    where k not in (
+        'provider', 'model', 'request_type', 'user_id', 'prompt_tokens', 'completion_tokens',
+        'cached_tokens', 'cost_usd', 'latency_ms', 'success', 'status_code', 'error_message',
+        'cache_hit', 'request_id', 'conversation_id', 'agent_id', 'metadata',
+        'cache_write_tokens', 'total_tokens', 'audio_seconds', 'time_to_first_token_ms',
+        'error_type', 'message_id', 'service', 'operation', 'request_body', 'response_body',
+        'created_at', 'reservation_id'
+    );
+    if v_unknown is not null then
+        raise exception 'unknown request field(s): %', v_unknown using errcode = '22023';
+    end if;
+    return llm.log_request(
+        provider => llm.request_field(p_request, 'provider', 'text'),
+        model => llm.request_field(p_request, 'model', 'text'),
+        request_type => coalesce(llm.request_field(p_request, 'request_type', 'text'), 'chat'),
+        user_id => llm.request_field(p_request, 'user_id', 'text'),
+        prompt_tokens => llm.request_field(p_request, 'prompt_tokens', 'integer')::integer,
+        completion_tokens => llm.request_field(p_request, 'completion_tokens', 'integer')::integer,
+        cached_tokens => llm.request_field(p_request, 'cached_tokens', 'integer')::integer,
+        cost_usd => llm.request_field(p_request, 'cost_usd', 'number')::numeric,
+        latency_ms => llm.request_field(p_request, 'latency_ms', 'integer')::integer,
+        success => coalesce(llm.request_field(p_request, 'success', 'boolean')::boolean, true),
+        status_code => llm.request_field(p_request, 'status_code', 'integer')::integer,
+        error_message => llm.request_field(p_request, 'error_message', 'text'),
+        cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
+        request_id => llm.request_field(p_request, 'request_id', 'text'),
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
+        agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
+        metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
+        cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,
+        total_tokens => llm.request_field(p_request, 'total_tokens', 'integer')::integer,
+        audio_seconds => llm.request_field(p_request, 'audio_seconds', 'number')::numeric,
+        time_to_first_token_ms => llm.request_field(
+            p_request, 'time_to_first_token_ms', 'integer'
+        )::integer,
+        error_type => llm.request_field(p_request, 'error_type', 'text'),
+        message_id => llm.request_field(p_request, 'message_id', 'uuid')::uuid,
+        service => llm.request_field(p_request, 'service', 'text'),
+        operation => llm.request_field(p_request, 'operation', 'text'),
+        request_body => nullif(p_request -> 'request_body', 'null'),
+        response_body => nullif(p_request -> 'response_body', 'null'),
+        created_at => llm.request_field(p_request, 'created_at', 'time')::timestamptz,
+        reservation_id => llm.request_field(p_request, 'reservation_id', 'uuid')::uuid
+    );
+end;
+$$;
+comment on function llm.log_request_json(jsonb) is
+'llm.log_request() for one JSON object whose keys are its parameter names; unknown keys and wrongly typed values raise 22023 naming the field.';
+
+-- Logs a batch in one call: all or nothing, so a bad item never half-logs a batch.
+create or replace function llm.log_requests(requests jsonb)
+returns bigint[]
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_ids bigint[] := '{}'::bigint[];
+    v_position integer := 0;
+    v_item jsonb;
+    v_state text;
+    v_message text;
+    v_hint text;
+begin
+    if jsonb_typeof(log_requests.requests) is distinct from 'array' then
+        raise exception 'requests must be a JSON array of request objects, got %',
+            coalesce(jsonb_typeof(log_requests.requests), 'NULL')
+            using errcode = '22023';
+    end if;
+    begin
+        for v_item in select e from jsonb_array_elements(log_requests.requests) as e loop
+            v_ids := v_ids || llm.log_request_json(v_item);
+            v_position := v_position + 1;
+        end loop;
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+            v_hint = pg_exception_hint;
+        if v_hint = '' then
+            raise exception 'requests[%]: %', v_position, v_message using errcode = v_state;
+        end if;
+        raise exception 'requests[%]: %', v_position, v_message
+            using errcode = v_state, hint = v_hint;
+    end;
+    return v_ids;
+end;
+$$;
+comment on function llm.log_requests(jsonb) is
+'Logs a JSON array of requests (keys as the parameters of llm.log_request) in one transaction and returns their ids in order. A bad item raises its error prefixed with requests[i] (0-based) and nothing is logged. Service role only.';
+grant execute on function llm.log_requests(jsonb) to service_role;
+
+-- Logs what it can and dead-letters the rest, so logging never breaks the caller nor loses data.
+create or replace function llm.try_log_requests(requests jsonb)
+returns table (item integer, id bigint, reject_id bigint, sqlstate text, error text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_position integer;
+begin
+    if jsonb_typeof(try_log_requests.requests) = 'object' then
+        try_log_requests.requests := jsonb_build_array(try_log_requests.requests);
+    end if;
+    if jsonb_typeof(try_log_requests.requests) is distinct from 'array' then
+        item := 0;
+        id := null;
+        sqlstate := '22023';
+        error := 'requests must be a JSON object or an array of them, got '
+            || coalesce(jsonb_typeof(try_log_requests.requests), 'NULL');
+        insert into llm.request_log_rejects as r (payload, sqlstate, error)
+        values (try_log_requests.requests, try_log_requests.sqlstate, try_log_requests.error)
+        returning r.id into try_log_requests.reject_id;
+        return next;
+        return;
+    end if;
+    for v_item, v_position in
+        select e, (o - 1)::integer
+        from jsonb_array_elements(try_log_requests.requests) with ordinality as a (e, o)
+    loop
+        item := v_position;
+        id := null;
+        reject_id := null;
+        sqlstate := null;
+        error := null;
+        begin
+            id := llm.log_request_json(v_item);
+        exception when others then
+            get stacked diagnostics
+                try_log_requests.sqlstate = returned_sqlstate,
+                try_log_requests.error = message_text;
+            insert into llm.request_log_rejects as r (payload, sqlstate, error)
+            values (v_item, try_log_requests.sqlstate, try_log_requests.error)
+            returning r.id into try_log_requests.reject_id;
+        end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.try_log_requests(jsonb) is
+'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
+grant execute on function llm.try_log_requests(jsonb) to service_role;
+
+-- ---- sql/usage/25_backfill.sql ----
+
+-- Resumable backfills and the legacy usage importer.
+
+-- Registers a resumable recompute of a range of days for every user.
+create or replace function llm.start_usage_backfill(
+    from_day date, to_day date, batch_periods integer default 7
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_id bigint;
+begin
+    perform llm.require_admin('backfill usage');
+    if start_usage_backfill.from_day is null or start_usage_backfill.to_day is null then
+        raise exception 'from_day and to_day are required' using errcode = '22004';
+    end if;
+    if start_usage_backfill.to_day < start_usage_backfill.from_day then
+        raise exception 'to_day (%) is before from_day (%)', start_usage_backfill.to_day, start_usage_backfill.from_day
+            using errcode = '22023';
+    end if;
+    if start_usage_backfill.batch_periods is null
+        or start_usage_backfill.batch_periods not between 1 and 366 then
+        raise exception 'batch_periods must be between 1 and 366, got %',
+            coalesce(start_usage_backfill.batch_periods::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    insert into llm.usage_backfills as b (from_day, to_day, batch_periods)
+    values (start_usage_backfill.from_day, start_usage_backfill.to_day, start_usage_backfill.batch_periods)
+    returning b.id into v_id;
+    return v_id;
+end;
+$$;
+comment on function llm.start_usage_backfill(date, date, integer) is
+'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
+grant execute on function llm.start_usage_backfill(
+    date, date, integer
+) to authenticated, service_role;
+
+-- Runs the next batches of queued backfills; progress is committed with each call.
+create or replace function llm.run_usage_backfill(max_batches integer default 10)
+returns table (
+    backfill_id bigint, period_type text, first_period date, last_period date,
+    rollup_rows bigint, skipped_periods integer, status text
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_types constant text[] := array['daily', 'weekly', 'monthly', 'yearly'];
+    v_batches integer := 0;
+    v_last date;
+    v_next text;
+    b record;
+begin
+    perform llm.require_admin('backfill usage');
+    if run_usage_backfill.max_batches is null or run_usage_backfill.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_backfill.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    while v_batches < run_usage_backfill.max_batches loop
+        select * into b
+        from llm.usage_backfills as f
+        where f.status <> 'done'
+        order by f.id
+        limit 1
+        for update skip locked;
+        exit when not found;
+        backfill_id := b.id;
+        if b.period_type is null then
+            b.period_type := v_types[1];
+            b.next_start := llm.period_floor(v_types[1], b.from_day);
+        end if;
+        v_last := llm.period_floor(b.period_type, b.to_day);
+        if b.next_start > v_last then
+            -- this period type is done: go on with the next one, or finish
+            v_next := v_types[array_position(v_types, b.period_type) + 1];
+            update llm.usage_backfills as f
+            set period_type = v_next,
+                next_start = llm.period_floor(v_next, b.from_day),
+                status = case when v_next is null then 'done' else 'running' end,
+                finished_at = case when v_next is null then now() end,
+                updated_at = now()
+            where f.id = b.id;
+            if v_next is null then
+                period_type := null;
+                first_period := null;
+                last_period := null;
+                rollup_rows := null;
+                skipped_periods := null;
+                status := 'done';
+                return next;
+            end if;
+            continue;
+        end if;
+        period_type := b.period_type;
+        first_period := b.next_start;
+        last_period := least(
+            (b.next_start + (b.batch_periods - 1) * llm.period_step(b.period_type))::date, v_last
+        );
+        -- periods the raw log no longer covers keep their folded totals
+        skipped_periods := 0;
+        while first_period <= last_period
+            and (llm.usage_period_bounds(b.period_type, first_period)).starts_at < llm.raw_usage_kept_since() loop
+            first_period := (first_period + llm.period_step(b.period_type))::date;
+            skipped_periods := skipped_periods + 1;
+        end loop;
+        rollup_rows := 0;
+        if first_period <= last_period then
+            rollup_rows := llm.rebuild_usage_rollups(b.period_type, first_period, last_period, null, true);
+        end if;
+        update llm.usage_backfills as f
+        set period_type = b.period_type,
+            next_start = (last_period + llm.period_step(b.period_type))::date,
+            periods_done = f.periods_done + (
+                select count(*) from generate_series(
+                    b.next_start::timestamp, last_period::timestamp, llm.period_step(b.period_type)
+                )
+            ) - skipped_periods,
+            periods_skipped = f.periods_skipped + skipped_periods,
+            rollup_rows = f.rollup_rows + run_usage_backfill.rollup_rows,
+            status = 'running',
+            updated_at = now()
+        where f.id = b.id;
+        status := 'running';
+        v_batches := v_batches + 1;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.run_usage_backfill(integer) is
+'Recomputes up to max_batches batches of the queued backfills (llm.usage_backfills), oldest first, daily periods, then weekly, monthly and yearly. Periods older than the raw log''s retention are skipped and keep their folded totals. Progress is saved with the transaction, so an interrupted run resumes where the last committed one stopped. Returns one row per batch. Admins and service role.';
+grant execute on function llm.run_usage_backfill(integer) to authenticated, service_role;
+
+-- Imports usage kept in legacy chat-message metadata (processingDetails) into the log.
+create or replace function llm.import_legacy_usage(messages jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_position integer := 0;
+    v_details jsonb;
+    v_request_id text;
+    v_imported integer := 0;
+    v_already integer := 0;
+    v_skipped integer := 0;
+    v_state text;
+    v_message text;
+begin
+    if jsonb_typeof(import_legacy_usage.messages) is distinct from 'array' then
+        raise exception 'messages must be a JSON array of chat messages, got %',
+            coalesce(jsonb_typeof(import_legacy_usage.messages), 'NULL')
+            using errcode = '22023';
+    end if;
+    begin
+        for v_item in select e from jsonb_array_elements(import_legacy_usage.messages) as e loop
+            if jsonb_typeof(v_item) is distinct from 'object' then
+                raise exception 'a message must be a JSON object, got %', jsonb_typeof(v_item)
+                    using errcode = '22023';
+            end if;
+            v_details := v_item #> '{metadata,processingDetails}';
+            if coalesce(v_item ->> 'role', '') <> 'assistant' or jsonb_typeof(v_details) is distinct from 'object' then
+                v_skipped := v_skipped + 1;
+            else
+                if llm.request_field(v_item, 'id', 'uuid') is null then
+                    raise exception 'id is required (the message id makes the import idempotent)'
+                        using errcode = '22004';
+                end if;
+                v_request_id := 'legacy-message:' || llm.request_field(v_item, 'id', 'uuid');
+                if exists (select from llm.request_ids as r where r.request_id = v_request_id) then
+                    v_already := v_already + 1;
+                else
+                    perform llm.log_request(
+                        provider => coalesce(
+                            llm.request_field(v_details, 'provider', 'text'),
+                            llm.request_field(v_item -> 'metadata', 'provider', 'text'),
+                            'unknown'
+                        ),
+                        model => coalesce(
+                            llm.request_field(v_details, 'model', 'text'),
+                            llm.request_field(v_item -> 'metadata', 'model', 'text'),
+                            'unknown'
+                        ),
+                        user_id => llm.request_field(v_item, 'sender_user_id', 'text'),
+                        prompt_tokens => coalesce(
+                            llm.request_field(v_details, 'prompt_tokens', 'integer')::integer, 0
+                        ),
+                        completion_tokens => coalesce(
+                            llm.request_field(v_details, 'completion_tokens', 'integer')::integer, 0
+                        ),
+                        total_tokens => llm.request_field(v_details, 'total_tokens', 'integer')::integer,
+                        latency_ms => llm.request_field(
+                            v_item -> 'metadata', 'processing_time_ms', 'integer'
+                        )::integer,
+                        request_id => v_request_id,
+                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid::text,
+                        agent_id => llm.request_field(v_item, 'sender_agent_id', 'uuid')::uuid,
+                        message_id => llm.request_field(v_item, 'id', 'uuid')::uuid,
+                        created_at => llm.request_field(v_item, 'created_at', 'time')::timestamptz,
+                        metadata => jsonb_build_object('imported_from', 'chat message metadata'),
+                        operation => 'legacy import'
+                    );
+                    v_imported := v_imported + 1;
+                end if;
+            end if;
+            v_position := v_position + 1;
+        end loop;
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
+        raise exception 'messages[%]: %', v_position, v_message using errcode = v_state;
+    end;
+    return jsonb_build_object('imported', v_imported, 'already_imported', v_already, 'skipped', v_skipped);
+end;
+$$;
+comment on function llm.import_legacy_usage(jsonb) is
+'Imports the usage of legacy chat messages (a JSON array of rows shaped like chat_messages_v2: id, conversation_id, sender_user_id, sender_agent_id, role, metadata.processingDetails.{prompt_tokens, completion_tokens, total_tokens, model, provider}, created_at) as logged requests; only assistant messages with processingDetails count. Idempotent (request_id legacy-message:<id>). All or nothing: a bad item raises its error prefixed with messages[i]. Returns {imported, already_imported, skipped}. Service role only.';
+grant execute on function llm.import_legacy_usage(jsonb) to service_role;
+
+-- ---- sql/usage/30_record.sql ----
+
+-- Recording usage the seed's way: llm.record_token_usage.
+
+-- Seed API: records tokens consumed by one request, through the request log.
+create or replace function llm.record_token_usage(
+    user_id text,
+    tokens_consumed integer,
+    provider text,
+    model text,
+    request_metadata jsonb default '{}'
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_user uuid := llm.resolve_user(record_token_usage.user_id, false);
+    v_meta jsonb := llm.check_metadata(record_token_usage.request_metadata, 'request_metadata');
+    v_prompt integer;
+    v_completion integer;
+    v_endpoint text;
+begin
+    if record_token_usage.tokens_consumed is null then
+        raise exception 'tokens_consumed is required' using errcode = '22004';
+    end if;
+    if record_token_usage.tokens_consumed < 0 then
+        raise exception 'tokens_consumed must be >= 0, got %', record_token_usage.tokens_consumed
+            using errcode = '22023';
+    end if;
+    v_prompt := llm.request_field(v_meta, 'prompt_tokens', 'integer')::integer;
+    v_completion := llm.request_field(v_meta, 'completion_tokens', 'integer')::integer;
+    v_endpoint := llm.request_field(v_meta, 'endpoint', 'text');
+    -- tokens not broken down count as completion tokens
+    v_prompt := coalesce(v_prompt, greatest(record_token_usage.tokens_consumed - v_completion, 0), 0);
+    v_completion := coalesce(v_completion, greatest(record_token_usage.tokens_consumed - v_prompt, 0));
+    if v_prompt + v_completion > record_token_usage.tokens_consumed then
+        raise exception 'request_metadata prompt_tokens + completion_tokens (%) exceed tokens_consumed (%)',
+            v_prompt + v_completion, record_token_usage.tokens_consumed
+            using errcode = '22023';
+    end if;
+    perform llm.log_request(
+        provider => record_token_usage.provider,
+        model => record_token_usage.model,
+        request_type => case
+            when v_endpoint ~* 'chat' then 'chat'
+            when v_endpoint ~* 'embedding' then 'embedding'
+            when v_endpoint ~* 'transcription' then 'transcription'
+            when v_endpoint ~* 'speech' then 'speech'
+            when v_endpoint ~* 'image' then 'image'
+            when v_endpoint ~* 'moderation' then 'moderation'
+            when v_endpoint ~* 'rerank' then 'rerank'
+            when v_endpoint ~* 'completion' then 'completion'
+            when v_endpoint is null then 'chat'
+            else 'other'
+        end,
+        user_id => v_user::text,
+        prompt_tokens => v_prompt,
+        completion_tokens => v_completion,
+        cached_tokens => coalesce(llm.request_field(v_meta, 'cached_tokens', 'integer')::integer, 0),
+        total_tokens => record_token_usage.tokens_consumed,
+        cost_usd => llm.request_field(v_meta, 'cost_usd', 'number')::numeric,
+        request_id => llm.request_field(v_meta, 'request_id', 'text'),
+        conversation_id => llm.request_field(v_meta, 'conversation_id', 'text'),
+        agent_id => llm.request_field(v_meta, 'agent_id', 'uuid')::uuid,
+        reservation_id => llm.request_field(v_meta, 'reservation_id', 'uuid')::uuid,
+        operation => v_endpoint,
+        metadata => v_meta
+    );
+    return true;
+end;
+$$;
+comment on function llm.record_token_usage(text, integer, text, text, jsonb) is
+'Records tokens consumed by one request as a logged request (llm.log_request) and returns true. request_metadata may carry prompt_tokens, completion_tokens (tokens not broken down count as completion), endpoint (sets request_type: chat/completions is chat, embeddings is embedding, ...), cached_tokens, cost_usd, request_id (idempotency), conversation_id, agent_id and reservation_id. Bad input raises 22004/22023 and records nothing. Service role only.';
+grant execute on function llm.record_token_usage(text, integer, text, text, jsonb) to service_role;
+
+-- ---- sql/usage/42_completion.sql ----
+
+-- One atomic chat turn: message, logged request and settled reservation.
+
+-- Stores the assistant message, logs its request and settles its reservation in one
+-- transaction, so a turn is never saved without its usage nor billed without its message.
+create or replace function llm.record_completion(
+    conversation_id text,
+    content text,
+    provider text,
+    model text,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    reservation_id uuid default null,
+    request_id text default null,
+    user_id text default null,
+    cached_tokens integer default 0,
+    total_tokens integer default null,
+    cost_usd numeric default null,
+    latency_ms integer default null,
+    agent_id uuid default null,
+    metadata jsonb default null,
+    request_metadata jsonb default '{}',
+    out message_id uuid,
+    out request_log_id bigint
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    -- locks the conversation: concurrent turns of one conversation append one after another
+    v_conv llm.conversations := llm.find_conversation(
+        record_completion.conversation_id, 'conversation_id', record_completion.user_id, true
+    );
+    v_msg llm.messages;
+    v_logged_in uuid;
+begin
+    -- a retried turn (same request_id) returns what the first one stored
+    if record_completion.request_id is not null then
+        select r.request_log_id, l.message_id, l.conversation_id
+        into request_log_id, message_id, v_logged_in
+        from llm.request_ids as r
+        left join llm.request_logs as l on l.id = r.request_log_id and l.created_at = r.created_at
+        where r.request_id = record_completion.request_id;
+        if found then
+            if message_id is null or v_logged_in is distinct from v_conv.id then
+                raise exception 'request_id % was already logged for another turn',
+                    quote_literal(record_completion.request_id)
+                    using errcode = '23505';
+            end if;
+            -- its usage is logged already: the retry's reservation is settled with nothing more
+            if record_completion.reservation_id is not null then
+                perform llm.settle_reservation(
+                    record_completion.reservation_id, v_conv.user_id, request_log_id, 0, 0
+                );
+            end if;
+            return;
+        end if;
+    end if;
+    v_msg := llm.insert_message(
+        v_conv.id, false, null, 'assistant', record_completion.content, record_completion.metadata,
+        record_completion.model, record_completion.total_tokens, record_completion.prompt_tokens,
+        record_completion.completion_tokens
+    );
+    message_id := v_msg.id;
+    request_log_id := llm.log_request(
+        provider => record_completion.provider,
+        model => record_completion.model,
+        user_id => v_conv.user_id::text,
+        prompt_tokens => record_completion.prompt_tokens,
+        completion_tokens => record_completion.completion_tokens,
+        cached_tokens => record_completion.cached_tokens,
+        total_tokens => record_completion.total_tokens,
+        cost_usd => record_completion.cost_usd,
+        latency_ms => record_completion.latency_ms,
+        request_id => record_completion.request_id,
+        conversation_id => v_conv.id::text,
+        message_id => v_msg.id,
+        agent_id => record_completion.agent_id,
+        metadata => record_completion.request_metadata,
+        reservation_id => record_completion.reservation_id
+    );
+end;
+$$;
+comment on function llm.record_completion(
+    text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric, integer,
+    uuid, jsonb, jsonb
+) is
+'One atomic chat turn: appends the assistant message (content, model, tokens, metadata) to the conversation''s active branch, logs the request for the conversation''s owner (llm.log_request, with message_id and conversation_id) and settles reservation_id, all in one transaction; any error stores nothing. Returns message_id and request_log_id; a retry with the same request_id returns the first turn''s ids, stores nothing and settles the retry''s reservation_id. Unknown or not-owned conversations raise P0002 (user_id, when given, must be the owner). Service role only.';
+grant execute on function llm.record_completion(
+    text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric,
+    integer, uuid, jsonb, jsonb
+) to service_role;
+
+-- ---- sql/response_cache/34_savings.sql ----
+
+-- Logging hits as savings; cache statistics.
+
+-- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
+-- the usage rollups (priced from llm.model_prices as if the call had been made).
+create or replace function llm.log_cache_hit(
+    entry_id uuid,
+    user_id text default null,
+    request_id text default null,
+    conversation_id uuid default null,
+    latency_ms integer default null,
+    metadata jsonb default '{}'
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    e record;
+begin
+    if log_cache_hit.entry_id is null then
+        raise exception 'entry_id must not be null' using errcode = '22004';
+    end if;
+    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    into e
+    from llm.response_cache as c
+    where c.id = log_cache_hit.entry_id;
+    if not found then
+        raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
+    end if;
+    return llm.log_request(
+        provider => e.provider,
+        model => e.model,
+        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
+        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
+        total_tokens => e.total_tokens::integer,
+        cache_hit => true,
+        request_id => log_cache_hit.request_id,
+        conversation_id => log_cache_hit.conversation_id::text,
+        latency_ms => log_cache_hit.latency_ms,
+        service => 'response_cache',
+        metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
+        || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
+    );
+end;
+$$;
+comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) to service_role;
+
+-- Hit rate and savings per provider, model and scope, live and removed entries together.
+create or replace function llm.get_llm_cache_stats()
+returns setof llm.cache_stats
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('read cache statistics');
+    return query
+    with live as (
+        select c.provider, c.model, c.scope, count(*) as entries, sum(h.hits) as hits,
+            sum(h.hits * c.prompt_tokens) as prompt_tokens, sum(h.hits * c.completion_tokens) as completion_tokens,
+            sum(h.hits * c.total_tokens) as total_tokens, sum(h.hits * c.cost_usd) as cost_usd
+        from llm.response_cache as c
+        cross join lateral (
+            select coalesce(sum(x.hits), 0) as hits from llm.response_cache_hits as x where x.entry_id = c.id
+        ) as h
+        group by c.provider, c.model, c.scope
+    ),
+    past as (
+        select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
+            sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
+            sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
+        from llm.response_cache_totals as t
+        group by t.provider, t.model, t.scope
+    ),
+    merged as (
+        select coalesce(l.provider, p.provider) as provider, coalesce(l.model, p.model) as model,
+            coalesce(l.scope, p.scope) as scope, coalesce(l.entries, 0) as entries,
+            coalesce(l.hits, 0) + coalesce(p.hits, 0) as hits, coalesce(p.misses, 0) as misses,
+            coalesce(l.prompt_tokens, 0) + coalesce(p.prompt_tokens, 0) as prompt_tokens,
+            coalesce(l.completion_tokens, 0) + coalesce(p.completion_tokens, 0) as completion_tokens,
+            coalesce(l.total_tokens, 0) + coalesce(p.total_tokens, 0) as total_tokens,
+            coalesce(l.cost_usd, 0) + coalesce(p.cost_usd, 0) as cost_usd
+        from live as l
+        full join past as p on (p.provider, p.model, p.scope) = (l.provider, l.model, l.scope)
+    )
+    select m.provider, m.model, m.scope, m.entries, m.hits::bigint, m.misses::bigint,
+        round(m.hits / nullif(m.hits + m.misses, 0), 4), m.prompt_tokens, m.completion_tokens,
+        m.total_tokens, m.cost_usd
+    from merged as m
+    order by m.cost_usd desc, m.hits desc, m.provider, m.model, m.scope;
+end;
+$$;
+comment on function llm.get_llm_cache_stats() is
+'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
+grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;
 
 -- ==== revoke sweep ====
 
