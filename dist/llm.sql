@@ -683,6 +683,28 @@ alter table llm.usage_backfills enable row level security;
 revoke all on llm.usage_backfills from anon, authenticated, service_role;
 grant select on llm.usage_backfills to authenticated, service_role;
 
+-- ---- sql/usage/12_fold_rejects.sql ----
+
+-- The fold's dead letter: journal rows the fold could not add to the rollups.
+
+create table if not exists llm.usage_journal_rejects (
+    id bigint generated always as identity primary key,
+    rejected_at timestamptz not null default now(),
+    request_log_id bigint,
+    occurred_at timestamptz,
+    user_id uuid,
+    journal_row jsonb not null,
+    sqlstate text not null,
+    error text not null
+);
+comment on table llm.usage_journal_rejects is
+'Dead letters of the usage fold: journal rows llm.fold_usage() could not add to the rollups (e.g. a time outside the calendar, a name too long for an index, logged before 0.2.0 bounded them), moved here with the error and its SQLSTATE so they never block the rows after them. Their usage is not in the rollups. Admins read and delete them.';
+comment on column llm.usage_journal_rejects.journal_row is 'The llm.usage_journal row as JSON, every column.';
+comment on column llm.usage_journal_rejects.sqlstate is 'SQLSTATE of the error that stopped the row.';
+alter table llm.usage_journal_rejects enable row level security;
+revoke all on llm.usage_journal_rejects from anon, authenticated, service_role;
+grant select, delete on llm.usage_journal_rejects to authenticated, service_role;
+
 -- ---- sql/response_cache/10_types.sql ----
 
 -- Result types of the cache API.
@@ -3324,7 +3346,8 @@ begin
         end if;
     end if;
 
-    -- idempotency: the first writer of a request id wins, later ones get its row id
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
     if log_request.request_id is not null then
         v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
@@ -3859,6 +3882,9 @@ begin
         raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
             using errcode = '22023';
     end if;
+    -- one recompute at a time: the next one starts from the costs the previous one committed,
+    -- so a price change is journaled once, and two runs never lock rows in opposite orders
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.recompute_costs', 0));
     with priced as (
         select
             r.id,
@@ -3924,7 +3950,7 @@ begin
 end;
 $$;
 comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
-'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Admins and service role.';
+'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
 grant execute on function llm.recompute_costs(
     timestamptz, timestamptz
 ) to authenticated, service_role;
@@ -4129,6 +4155,14 @@ begin
             v_hi := (v_day + 1)::timestamp at time zone 'UTC';
             -- built detached and attached afterwards: attaching takes a weaker lock on the
             -- parent than creating a partition in place, so logging goes on meanwhile
+            -- a day that can still receive rows (log_request takes created_at up to one day
+            -- ahead): a logger that routed a row of it to the default partition before the
+            -- attach would fail the attach, or fail itself after it (23514). Such a day is
+            -- attached with logging paused: the lock waits for the inserts in flight and holds
+            -- new ones until commit. Days further ahead are attached without pausing anything.
+            if v_lo < clock_timestamp() + interval '2 days' then
+                lock table llm.request_logs in share mode;
+            end if;
             execute format(
                 'create table llm.%I (like llm.request_logs including defaults including constraints)',
                 v_name
@@ -4163,7 +4197,7 @@ begin
 end;
 $$;
 comment on function llm.create_request_log_partitions(date, date) is
-'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. Returns the partitions created. Admins and service role.';
+'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
 grant execute on function llm.create_request_log_partitions(
     date, date
 ) to authenticated, service_role;
@@ -4714,50 +4748,27 @@ grant execute on function llm.usage_totals(uuid, text, date) to authenticated, s
 
 -- ---- sql/usage/23_fold.sql ----
 
--- Folding the usage journal into rollups.
-
--- Moves journal rows into the rollups in one transaction: the rows leave the journal exactly
--- when their usage enters the rollups, so reads never count them twice. Rows another folder
--- holds are skipped, so folders never wait for each other; rollup rows are written in a fixed
--- order, so they cannot deadlock. The caller holds the fold lock in shared mode.
-create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+-- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
+-- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
+-- fixed order, so concurrent writers cannot deadlock.
+create or replace function llm.fold_rows(p_rows tid [], p_tz text)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
-    v_rows tid [];
     v_folded bigint;
 begin
-    if p_user_id is null then
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
-        );
-    else
-        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b
-            where b.user_id = p_user_id
-            order by b.occurred_at
-            limit p_max_rows
-            for update skip locked
-        );
-    end if;
-    if cardinality(v_rows) = 0 then
-        return 0;
-    end if;
-
     with batch as (
         delete from llm.usage_journal as j
-        where j.ctid = any(v_rows)
+        where j.ctid = any(p_rows)
         returning j.*
     ),
 
     bucketed as (
         select b.*, p.period_type, p.period_start
         from batch as b
-        cross join lateral llm.usage_periods(b.occurred_at, v_tz) as p
+        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
     ),
 
     rolled as (
@@ -4821,8 +4832,77 @@ begin
     return v_folded;
 end;
 $$;
+comment on function llm.fold_rows(tid [], text) is
+'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
+
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction, so reads never count them twice.
+-- Rows another folder holds are skipped, so folders never wait for each other. A row that
+-- cannot be folded goes to the dead letter with its error instead of blocking the others.
+-- The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_row tid;
+    v_folded bigint;
+    v_state text;
+    v_error text;
+begin
+    -- a bad setting is everyone's problem, not a row's: it fails the fold, nothing is dead-lettered
+    perform now() at time zone v_tz;
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    begin
+        v_folded := llm.fold_rows(v_rows, v_tz);
+    exception when data_exception or program_limit_exceeded then
+        -- one row the rollups cannot take must not stop the rest: row by row, each failing one
+        -- moves to the dead letter with its reason
+        v_folded := 0;
+        foreach v_row in array v_rows loop
+            begin
+                v_folded := v_folded + llm.fold_rows(array[v_row], v_tz);
+            exception when data_exception or program_limit_exceeded then
+                get stacked diagnostics v_state = returned_sqlstate, v_error = message_text;
+                with moved as (
+                    delete from llm.usage_journal as j where j.ctid = v_row returning j.*
+                )
+
+                insert into llm.usage_journal_rejects (
+                    request_log_id, occurred_at, user_id, journal_row, sqlstate, error
+                )
+                select m.request_log_id, m.occurred_at, m.user_id, to_jsonb(m), v_state, v_error
+                from moved as m;
+                v_folded := v_folded + 1;
+            end;
+        end loop;
+    end;
+    return v_folded;
+end;
+$$;
 comment on function llm.fold_journal(integer, uuid) is
-'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
 
 -- One fold transaction, one at a time: a call that finds another one running has nothing to do.
 create or replace function llm.fold_usage(max_rows integer default null)
@@ -4849,7 +4929,7 @@ begin
 end;
 $$;
 comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
 grant execute on function llm.fold_usage(integer) to authenticated, service_role;
 
 -- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
@@ -6055,6 +6135,14 @@ begin
         metadata => record_completion.request_metadata,
         reservation_id => record_completion.reservation_id
     );
+    -- log_request draws a new id for every call and returns another row's id only when the
+    -- request_id was logged meanwhile by someone else (a concurrent turn or log_request):
+    -- then this message would have no usage of its own, so the whole turn is refused
+    if request_log_id <> currval('llm.request_logs_id_seq') then
+        raise exception 'request_id % was already logged for another turn',
+            quote_literal(record_completion.request_id)
+            using errcode = '23505';
+    end if;
 end;
 $$;
 comment on function llm.record_completion(
@@ -6168,6 +6256,18 @@ create policy "Admins read usage backfills" on llm.usage_backfills
 for select to authenticated using ((select llm.is_admin()));
 comment on policy "Admins read usage backfills" on llm.usage_backfills is
 'Package admins follow the progress of rollup backfills.';
+
+drop policy if exists "Admins read fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins read fold dead letters" on llm.usage_journal_rejects
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read fold dead letters" on llm.usage_journal_rejects is
+'Package admins inspect journal rows the fold could not add to the rollups.';
+
+drop policy if exists "Admins delete fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
+for delete to authenticated using ((select llm.is_admin()));
+comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
+'Package admins remove fold dead letters they have dealt with.';
 
 -- ---- sql/response_cache/20_keys.sql ----
 

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from psycopg import errors
 
+from harness.client import Api
+
 
 def counts(superuser) -> tuple[int, int, int]:
     return superuser.execute(
@@ -87,3 +89,46 @@ def test_log_request_with_an_unknown_client_conversation_id_raises_p0002(service
         service.rpc("log_request", provider="openai", model="gpt-4o", conversation_id="conv-nope")
     assert "conversation_id" in str(exc.value)
     assert counts(superuser) == before
+
+
+BAD_JOURNAL_ROW = """
+    insert into llm.usage_journal (
+        request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+        cost_usd, success, cache_hit, saved_tokens)
+    values (%s, %s, null, 'openai', %s, 'chat', 1, 1, 1, 0, 0, 2, 0.01, true, false, 0)
+"""
+
+
+def test_a_journal_row_the_fold_cannot_fold_is_dead_lettered_and_the_rest_folds(
+        fresh_db, connect):
+    db = connect(fresh_db)
+    service = Api(connect(fresh_db), "service_role")
+    for n in range(5):
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id="fold-user",
+                    prompt_tokens=10 + n)
+    # rows an earlier release accepted: a time outside the calendar, a name too long for an index
+    db.execute(BAD_JOURNAL_ROW, (-1, "4714-11-24 00:00:00+00 BC", "gpt-4o"))
+    long_model = db.execute(
+        "select string_agg(md5(g::text), '') from generate_series(1, 100) as g").fetchone()[0]
+    db.execute(BAD_JOURNAL_ROW, (-2, "2026-11-02 00:00:00+00", long_model))
+    for n in range(3):
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id="fold-user",
+                    prompt_tokens=20 + n)
+
+    folded = db.execute("select llm.fold_usage(100000)").fetchone()[0]
+    assert folded == 10
+    assert db.execute("select count(*) from llm.usage_journal").fetchone()[0] == 0
+    rejects = db.execute("select request_log_id, sqlstate, error, journal_row ->> 'model'"
+                         " from llm.usage_journal_rejects order by request_log_id").fetchall()
+    assert [(r[0], r[1]) for r in rejects] == [(-2, "54000"), (-1, "22008")]
+    assert rejects[0][3] == long_model and rejects[1][3] == "gpt-4o"
+    # every good row is in the rollups, and later folds go on
+    assert db.execute(
+        "select sum(requests), sum(prompt_tokens) from llm.usage_rollups"
+        " where period_type = 'daily' and user_id = llm.user_uuid('fold-user')").fetchone() == (
+        8, sum(range(10, 15)) + sum(range(20, 23)))
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id="fold-user")
+    assert db.execute("select llm.fold_usage(100000)").fetchone()[0] == 1
+    # and the reports read the rollups again
+    assert service.rpc("usage_report") is not None

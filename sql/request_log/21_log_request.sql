@@ -148,7 +148,8 @@ begin
         end if;
     end if;
 
-    -- idempotency: the first writer of a request id wins, later ones get its row id
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
     if log_request.request_id is not null then
         v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)

@@ -17,6 +17,28 @@ alter table llm.releases enable row level security;
 revoke all on llm.releases from anon, authenticated, service_role;
 grant select on llm.releases to authenticated, service_role;
 
+-- ---- sql/usage/12_fold_rejects.sql ----
+
+-- The fold's dead letter: journal rows the fold could not add to the rollups.
+
+create table if not exists llm.usage_journal_rejects (
+    id bigint generated always as identity primary key,
+    rejected_at timestamptz not null default now(),
+    request_log_id bigint,
+    occurred_at timestamptz,
+    user_id uuid,
+    journal_row jsonb not null,
+    sqlstate text not null,
+    error text not null
+);
+comment on table llm.usage_journal_rejects is
+'Dead letters of the usage fold: journal rows llm.fold_usage() could not add to the rollups (e.g. a time outside the calendar, a name too long for an index, logged before 0.2.0 bounded them), moved here with the error and its SQLSTATE so they never block the rows after them. Their usage is not in the rollups. Admins read and delete them.';
+comment on column llm.usage_journal_rejects.journal_row is 'The llm.usage_journal row as JSON, every column.';
+comment on column llm.usage_journal_rejects.sqlstate is 'SQLSTATE of the error that stopped the row.';
+alter table llm.usage_journal_rejects enable row level security;
+revoke all on llm.usage_journal_rejects from anon, authenticated, service_role;
+grant select, delete on llm.usage_journal_rejects to authenticated, service_role;
+
 -- ==== upgrade steps ====
 
 -- ---- upgrades/0.1.0--0.2.0.sql ----
@@ -258,7 +280,8 @@ begin
         end if;
     end if;
 
-    -- idempotency: the first writer of a request id wins, later ones get its row id
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
     if log_request.request_id is not null then
         v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
@@ -772,6 +795,527 @@ comment on function llm.try_log_requests(jsonb) is
 'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
 grant execute on function llm.try_log_requests(jsonb) to service_role;
 
+-- ---- sql/request_log/24_recompute.sql ----
+
+-- Recomputing costs after a price fix; models without a price.
+
+-- Re-prices history after a price fix, journaling the cost changes so rollups stay exact.
+create or replace function llm.recompute_costs(
+    since timestamptz, until timestamptz, out repriced bigint, out cost_change_usd numeric
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('recompute costs');
+    if recompute_costs.since is null or recompute_costs.until is null then
+        raise exception 'since and until are required' using errcode = '22004';
+    end if;
+    if recompute_costs.until <= recompute_costs.since then
+        raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
+            using errcode = '22023';
+    end if;
+    -- one recompute at a time: the next one starts from the costs the previous one committed,
+    -- so a price change is journaled once, and two runs never lock rows in opposite orders
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.recompute_costs', 0));
+    with priced as (
+        select
+            r.id,
+            r.created_at,
+            r.cache_hit,
+            r.cost_usd as old_cost,
+            r.saved_cost_usd as old_saved,
+            llm.estimate_cost(
+                r.provider, r.model, r.prompt_tokens, r.completion_tokens, r.cached_tokens,
+                r.cache_write_tokens, r.audio_seconds, r.created_at
+            ) as price
+        from llm.request_logs as r
+        where r.created_at >= recompute_costs.since
+            and r.created_at < recompute_costs.until
+            and r.cost_source <> 'caller'
+    ),
+
+    changed as (
+        select
+            p.*,
+            case when p.cache_hit then 0 else p.price end as new_cost,
+            case when p.cache_hit then p.price end as new_saved
+        from priced as p
+        where (case when p.cache_hit then 0 else p.price end, case when p.cache_hit then p.price end)
+            is distinct from (p.old_cost, p.old_saved)
+    ),
+
+    updated as (
+        update llm.request_logs as r
+        set cost_usd = c.new_cost,
+            saved_cost_usd = c.new_saved,
+            cost_source = case
+                when c.cache_hit then 'cache_hit'
+                when c.new_cost is null then 'unpriced'
+                else 'registry'
+            end
+        from changed as c
+        where r.id = c.id and r.created_at = c.created_at
+        returning
+            r.id, r.created_at, r.user_id, r.provider, r.model, r.request_type, r.success,
+            r.cache_hit, r.conversation_id, r.agent_id,
+            coalesce(c.new_cost, 0) - coalesce(c.old_cost, 0) as cost_delta,
+            coalesce(c.new_saved, 0) - coalesce(c.old_saved, 0) as saved_delta
+    ),
+
+    journaled as (
+        insert into llm.usage_journal (
+            request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+            prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+            cost_usd, success, cache_hit, saved_tokens, saved_cost_usd, conversation_id, agent_id
+        )
+        select
+            u.id, u.created_at, u.user_id, u.provider, u.model, u.request_type, 0,
+            0, 0, 0, 0, 0, u.cost_delta, u.success, u.cache_hit, 0, u.saved_delta,
+            u.conversation_id, u.agent_id
+        from updated as u
+        returning cost_usd
+    )
+
+    select count(*), coalesce(sum(j.cost_usd), 0)
+    into recompute_costs.repriced, recompute_costs.cost_change_usd
+    from journaled as j;
+end;
+$$;
+comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
+'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
+grant execute on function llm.recompute_costs(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Makes missing prices visible instead of silently zero.
+create or replace function llm.unpriced_models(since timestamptz default null, until timestamptz default null)
+returns table (
+    provider text, model text, requests bigint, first_seen timestamptz, last_seen timestamptz
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select r.provider, r.model, count(*), min(r.created_at), max(r.created_at)
+    from llm.request_logs as r
+    where r.cost_source = 'unpriced'
+        and r.created_at >= coalesce(unpriced_models.since, '-infinity')
+        and r.created_at < coalesce(unpriced_models.until, 'infinity')
+    group by r.provider, r.model
+    order by count(*) desc, r.provider, r.model;
+$$;
+comment on function llm.unpriced_models(timestamptz, timestamptz) is
+'Provider/model pairs logged without a known price (cost NULL) in [since, until), with counts: add their prices with llm.set_model_price(), then run llm.recompute_costs(). Rows visible to the caller only.';
+grant execute on function llm.unpriced_models(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- ---- sql/request_log/40_partitions.sql ----
+
+-- Daily partitions, and retention that drops only partitions whose usage is folded.
+
+-- The retention watermark: raw rows may only be dropped once their usage is folded.
+create or replace function llm.usage_folded_before()
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select coalesce(min(j.occurred_at), 'infinity'::timestamptz) from llm.usage_journal as j;
+$$;
+comment on function llm.usage_folded_before() is
+'Watermark T: the usage of every request logged before T is folded (no journal row older than T is left). infinity when the journal is empty. Exact when read while llm.request_logs is locked.';
+grant execute on function llm.usage_folded_before() to service_role;
+
+-- Creates the daily partitions of a range of UTC days, moving rows that waited in the
+-- default partition into their new partition.
+create or replace function llm.create_request_log_partitions(
+    from_day date default null, to_day date default null
+)
+returns setof text
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '5s'
+as $$
+declare
+    v_from date := coalesce(
+        create_request_log_partitions.from_day, (now() at time zone 'UTC')::date - 1
+    );
+    v_to date := coalesce(
+        create_request_log_partitions.to_day,
+        (now() at time zone 'UTC')::date + llm.setting_text('request_log_partitions_ahead')::integer
+    );
+    v_day date;
+    v_name text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+begin
+    perform llm.require_admin('create request log partitions');
+    if v_to < v_from then
+        raise exception 'to_day (%) is before from_day (%)', v_to, v_from using errcode = '22023';
+    end if;
+    if v_to - v_from > 3660 then
+        raise exception 'at most 3660 partitions at once, asked for %', v_to - v_from + 1
+            using errcode = '22023';
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.request_logs partitions', 0));
+    v_day := v_from;
+    while v_day <= v_to loop
+        v_name := 'request_logs_p' || to_char(v_day, 'YYYYMMDD');
+        if to_regclass('llm.' || v_name) is null then
+            v_lo := v_day::timestamp at time zone 'UTC';
+            v_hi := (v_day + 1)::timestamp at time zone 'UTC';
+            -- built detached and attached afterwards: attaching takes a weaker lock on the
+            -- parent than creating a partition in place, so logging goes on meanwhile
+            -- a day that can still receive rows (log_request takes created_at up to one day
+            -- ahead): a logger that routed a row of it to the default partition before the
+            -- attach would fail the attach, or fail itself after it (23514). Such a day is
+            -- attached with logging paused: the lock waits for the inserts in flight and holds
+            -- new ones until commit. Days further ahead are attached without pausing anything.
+            if v_lo < clock_timestamp() + interval '2 days' then
+                lock table llm.request_logs in share mode;
+            end if;
+            execute format(
+                'create table llm.%I (like llm.request_logs including defaults including constraints)',
+                v_name
+            );
+            if exists (
+                select from llm.request_logs_default as d
+                where d.created_at >= v_lo and d.created_at < v_hi
+            ) then
+                lock table llm.request_logs_default in access exclusive mode;
+                execute format(
+                    'with moved as (delete from llm.request_logs_default'
+                    ' where created_at >= $1 and created_at < $2 returning *)'
+                    ' insert into llm.%I select * from moved',
+                    v_name
+                ) using v_lo, v_hi;
+            end if;
+            execute format(
+                'alter table llm.%I add constraint %I check (created_at >= %L and created_at < %L)',
+                v_name, v_name || '_bounds', v_lo, v_hi
+            );
+            execute format(
+                'alter table llm.request_logs attach partition llm.%I for values from (%L) to (%L)',
+                v_name, v_lo, v_hi
+            );
+            execute format('alter table llm.%I drop constraint %I', v_name, v_name || '_bounds');
+            execute format('alter table llm.%I enable row level security', v_name);
+            execute format('revoke all on llm.%I from public, anon, authenticated, service_role', v_name);
+            return next v_name;
+        end if;
+        v_day := v_day + 1;
+    end loop;
+end;
+$$;
+comment on function llm.create_request_log_partitions(date, date) is
+'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
+grant execute on function llm.create_request_log_partitions(
+    date, date
+) to authenticated, service_role;
+
+-- Drops whole expired partitions (no DELETE bloat), never before their usage is folded.
+create or replace function llm.apply_request_log_retention()
+returns table (partition_name text, action text, row_count bigint, bytes bigint)
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '5s'
+as $$
+declare
+    v_days integer := llm.setting_text('request_log_retention_days')::integer;
+    v_cutoff timestamptz;
+    v_folded timestamptz;
+    v_count bigint;
+    p record;
+begin
+    perform llm.require_admin('apply request log retention');
+    if v_days <= 0 then
+        return;
+    end if;
+    v_cutoff := ((now() at time zone 'UTC')::date - v_days)::timestamp at time zone 'UTC';
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.request_logs partitions', 0));
+    v_folded := llm.usage_folded_before();
+    for p in
+        select
+            c.relname,
+            (to_date(substring(c.relname from 15), 'YYYYMMDD')::timestamp at time zone 'UTC')
+            + interval '1 day' as hi
+        from pg_catalog.pg_inherits as i
+        join pg_catalog.pg_class as c on c.oid = i.inhrelid
+        where i.inhparent = 'llm.request_logs'::regclass
+            and c.relname ~ '^request_logs_p\d{8}$'
+        order by c.relname
+    loop
+        continue when p.hi > v_cutoff;
+        partition_name := p.relname;
+        row_count := null;
+        bytes := null;
+        if p.hi > v_folded then
+            action := 'kept: usage not folded yet';
+            return next;
+            continue;
+        end if;
+        -- no insert is in flight once the parent is locked; then the watermark is exact
+        lock table llm.request_logs in access exclusive mode;
+        v_folded := llm.usage_folded_before();
+        if p.hi > v_folded then
+            action := 'kept: usage not folded yet';
+            return next;
+            continue;
+        end if;
+        bytes := pg_catalog.pg_total_relation_size(format('llm.%I', p.relname)::regclass);
+        execute format('drop table llm.%I', p.relname);
+        action := 'dropped';
+        return next;
+    end loop;
+
+    -- rows that waited in the default partition expire row by row, each once folded
+    delete from llm.request_logs_default as d
+    where d.created_at < v_cutoff
+        and not exists (select from llm.usage_journal as j where j.request_log_id = d.id);
+    get diagnostics v_count = row_count;
+    if v_count > 0 then
+        partition_name := 'request_logs_default';
+        action := 'deleted expired rows';
+        row_count := v_count;
+        bytes := null;
+        return next;
+    end if;
+
+    -- a request id is remembered as long as its row exists
+    delete from llm.request_ids as r
+    where r.created_at < v_cutoff
+        and not exists (
+            select from llm.request_logs as l
+            where l.id = r.request_log_id and l.created_at = r.created_at
+        );
+end;
+$$;
+comment on function llm.apply_request_log_retention() is
+'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
+grant execute on function llm.apply_request_log_retention() to authenticated, service_role;
+
+-- ---- sql/usage/23_fold.sql ----
+
+-- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
+-- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
+-- fixed order, so concurrent writers cannot deadlock.
+create or replace function llm.fold_rows(p_rows tid [], p_tz text)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_folded bigint;
+begin
+    with batch as (
+        delete from llm.usage_journal as j
+        where j.ctid = any(p_rows)
+        returning j.*
+    ),
+
+    bucketed as (
+        select b.*, p.period_type, p.period_start
+        from batch as b
+        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
+    ),
+
+    rolled as (
+        insert into llm.usage_rollups as r (
+            user_id, period_type, period_start, provider, model, request_type, requests,
+            failed_requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+            total_tokens, audio_seconds, cost_usd, cache_hits, saved_tokens, saved_cost_usd,
+            last_activity
+        )
+        select
+            k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type,
+            sum(k.requests),
+            coalesce(sum(k.requests) filter (where not k.success), 0),
+            sum(k.prompt_tokens),
+            sum(k.completion_tokens),
+            sum(k.cached_tokens),
+            sum(k.cache_write_tokens),
+            sum(k.total_tokens),
+            coalesce(sum(k.audio_seconds), 0),
+            coalesce(sum(k.cost_usd), 0),
+            coalesce(sum(k.requests) filter (where k.cache_hit), 0),
+            sum(k.saved_tokens),
+            coalesce(sum(k.saved_cost_usd), 0),
+            max(k.occurred_at) filter (where k.requests > 0)
+        from bucketed as k
+        group by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        -- a fixed order, so concurrent writers of the same rows cannot deadlock
+        order by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        on conflict on constraint usage_rollups_key do update
+            set requests = r.requests + excluded.requests,
+                failed_requests = r.failed_requests + excluded.failed_requests,
+                prompt_tokens = r.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = r.completion_tokens + excluded.completion_tokens,
+                cached_tokens = r.cached_tokens + excluded.cached_tokens,
+                cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+                total_tokens = r.total_tokens + excluded.total_tokens,
+                audio_seconds = r.audio_seconds + excluded.audio_seconds,
+                cost_usd = r.cost_usd + excluded.cost_usd,
+                cache_hits = r.cache_hits + excluded.cache_hits,
+                saved_tokens = r.saved_tokens + excluded.saved_tokens,
+                saved_cost_usd = r.saved_cost_usd + excluded.saved_cost_usd,
+                last_activity = greatest(r.last_activity, excluded.last_activity),
+                updated_at = now()
+    ),
+
+    members as (
+        insert into llm.usage_rollup_members (user_id, period_type, period_start, member_type, member_id)
+        select distinct m.user_id, m.period_type, m.period_start, m.member_type, m.member_id
+        from bucketed as k
+        cross join lateral (
+            values
+            (k.user_id, k.period_type, k.period_start, 'conversation', k.conversation_id),
+            (k.user_id, k.period_type, k.period_start, 'agent', k.agent_id)
+        ) as m (user_id, period_type, period_start, member_type, member_id)
+        where m.user_id is not null and m.member_id is not null
+        order by 1, 2, 3, 4, 5
+        on conflict do nothing
+    )
+
+    select count(*) into v_folded from batch;
+    return v_folded;
+end;
+$$;
+comment on function llm.fold_rows(tid [], text) is
+'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
+
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction, so reads never count them twice.
+-- Rows another folder holds are skipped, so folders never wait for each other. A row that
+-- cannot be folded goes to the dead letter with its error instead of blocking the others.
+-- The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_row tid;
+    v_folded bigint;
+    v_state text;
+    v_error text;
+begin
+    -- a bad setting is everyone's problem, not a row's: it fails the fold, nothing is dead-lettered
+    perform now() at time zone v_tz;
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    begin
+        v_folded := llm.fold_rows(v_rows, v_tz);
+    exception when data_exception or program_limit_exceeded then
+        -- one row the rollups cannot take must not stop the rest: row by row, each failing one
+        -- moves to the dead letter with its reason
+        v_folded := 0;
+        foreach v_row in array v_rows loop
+            begin
+                v_folded := v_folded + llm.fold_rows(array[v_row], v_tz);
+            exception when data_exception or program_limit_exceeded then
+                get stacked diagnostics v_state = returned_sqlstate, v_error = message_text;
+                with moved as (
+                    delete from llm.usage_journal as j where j.ctid = v_row returning j.*
+                )
+
+                insert into llm.usage_journal_rejects (
+                    request_log_id, occurred_at, user_id, journal_row, sqlstate, error
+                )
+                select m.request_log_id, m.occurred_at, m.user_id, to_jsonb(m), v_state, v_error
+                from moved as m;
+                v_folded := v_folded + 1;
+            end;
+        end loop;
+    end;
+    return v_folded;
+end;
+$$;
+comment on function llm.fold_journal(integer, uuid) is
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
+
+-- One fold transaction, one at a time: a call that finds another one running has nothing to do.
+create or replace function llm.fold_usage(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
+begin
+    perform llm.require_admin('fold usage');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_usage job', 0))
+        -- a recompute holds the fold lock exclusively while it replaces rollups
+        or not pg_catalog.pg_try_advisory_xact_lock_shared(
+            pg_catalog.hashtextextended('llm.usage_rollups fold', 0)
+        ) then
+        return 0;
+    end if;
+    return llm.fold_journal(v_max, null);
+end;
+$$;
+comment on function llm.fold_usage(integer) is
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+grant execute on function llm.fold_usage(integer) to authenticated, service_role;
+
+-- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
+-- each one, so no fold transaction holds a busy user's rollup rows for long (reservations
+-- that fold that user's rows inline give up after a few milliseconds rather than wait).
+-- A procedure, for COMMIT: hence no SET clause and not security definer (llm.fold_usage
+-- checks the caller); call it outside a transaction block, as pg_cron does.
+create or replace procedure llm.run_usage_fold(max_batches integer default 100)
+language plpgsql
+as $$
+declare
+    v_batch integer := llm.setting_text('usage_fold_batch_rows')::integer;
+    v_folded bigint;
+begin
+    if run_usage_fold.max_batches is null or run_usage_fold.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_usage_fold.max_batches loop
+        v_folded := llm.fold_usage(v_batch);
+        commit;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+end;
+$$;
+comment on procedure llm.run_usage_fold is
+'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, each committed on its own, until the journal is empty or max_batches batches are done; stops at once when another fold is running. Call it outside a transaction block. Admins and service role.';
+revoke execute on procedure llm.run_usage_fold(integer) from public, anon;
+grant execute on procedure llm.run_usage_fold(integer) to authenticated, service_role;
+
 -- ---- sql/usage/25_backfill.sql ----
 
 -- Resumable backfills and the legacy usage importer.
@@ -1158,6 +1702,14 @@ begin
         metadata => record_completion.request_metadata,
         reservation_id => record_completion.reservation_id
     );
+    -- log_request draws a new id for every call and returns another row's id only when the
+    -- request_id was logged meanwhile by someone else (a concurrent turn or log_request):
+    -- then this message would have no usage of its own, so the whole turn is refused
+    if request_log_id <> currval('llm.request_logs_id_seq') then
+        raise exception 'request_id % was already logged for another turn',
+            quote_literal(record_completion.request_id)
+            using errcode = '23505';
+    end if;
 end;
 $$;
 comment on function llm.record_completion(
@@ -1169,6 +1721,76 @@ grant execute on function llm.record_completion(
     text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric,
     integer, uuid, jsonb, jsonb
 ) to service_role;
+
+-- ---- sql/usage/80_policies.sql ----
+
+-- Row level security policies of usage rollups, quotas, reservations and backfills.
+
+drop policy if exists "Users read their own usage rollups" on llm.usage_rollups;
+create policy "Users read their own usage rollups" on llm.usage_rollups
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own usage rollups" on llm.usage_rollups is
+'A signed-in user sees the rollups of their own usage.';
+
+drop policy if exists "Admins read all usage rollups" on llm.usage_rollups;
+create policy "Admins read all usage rollups" on llm.usage_rollups
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all usage rollups" on llm.usage_rollups is
+'Package admins see everyone''s usage rollups.';
+
+drop policy if exists "Users read their own usage members" on llm.usage_rollup_members;
+create policy "Users read their own usage members" on llm.usage_rollup_members
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own usage members" on llm.usage_rollup_members is
+'A signed-in user sees which of their conversations and agents were active per period.';
+
+drop policy if exists "Admins read all usage members" on llm.usage_rollup_members;
+create policy "Admins read all usage members" on llm.usage_rollup_members
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all usage members" on llm.usage_rollup_members is
+'Package admins see every user''s active conversations and agents per period.';
+
+drop policy if exists "Users read the quotas that apply to them" on llm.usage_quotas;
+create policy "Users read the quotas that apply to them" on llm.usage_quotas
+for select to authenticated using (user_id = (select auth.uid()) or user_id is null);
+comment on policy "Users read the quotas that apply to them" on llm.usage_quotas is
+'A signed-in user sees their own quotas and the defaults for everyone.';
+
+drop policy if exists "Admins read all quotas" on llm.usage_quotas;
+create policy "Admins read all quotas" on llm.usage_quotas
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all quotas" on llm.usage_quotas is
+'Package admins see every user''s quotas.';
+
+drop policy if exists "Users read their own reservations" on llm.quota_reservations;
+create policy "Users read their own reservations" on llm.quota_reservations
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own reservations" on llm.quota_reservations is
+'A signed-in user sees the quota held by their requests in flight.';
+
+drop policy if exists "Admins read all reservations" on llm.quota_reservations;
+create policy "Admins read all reservations" on llm.quota_reservations
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all reservations" on llm.quota_reservations is
+'Package admins see every open quota reservation.';
+
+drop policy if exists "Admins read usage backfills" on llm.usage_backfills;
+create policy "Admins read usage backfills" on llm.usage_backfills
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read usage backfills" on llm.usage_backfills is
+'Package admins follow the progress of rollup backfills.';
+
+drop policy if exists "Admins read fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins read fold dead letters" on llm.usage_journal_rejects
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read fold dead letters" on llm.usage_journal_rejects is
+'Package admins inspect journal rows the fold could not add to the rollups.';
+
+drop policy if exists "Admins delete fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
+for delete to authenticated using ((select llm.is_admin()));
+comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
+'Package admins remove fold dead letters they have dealt with.';
 
 -- ---- sql/response_cache/34_savings.sql ----
 
