@@ -957,6 +957,17 @@ drop function if exists llm.log_request(
     jsonb, jsonb, timestamptz, uuid
 );
 
+-- llm.daily_usage() returns saved_tokens (the tokens of cache hits) too, a new result type.
+do $$
+begin
+    if pg_catalog.pg_get_function_result(
+        pg_catalog.to_regprocedure('llm.daily_usage(timestamptz, timestamptz)')
+    ) not like '%saved_tokens bigint%' then
+        drop function llm.daily_usage(timestamptz, timestamptz);
+    end if;
+end
+$$;
+
 -- ==== definitions ====
 
 -- ---- sql/core/20_settings.sql ----
@@ -3050,8 +3061,15 @@ declare
     v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
     v_cost numeric;
 begin
-    if least(v_prompt, v_completion, v_cached, v_cache_write, estimate_cost.audio_seconds) < 0 then
-        raise exception 'token counts and audio_seconds must be >= 0' using errcode = '22023';
+    if least(v_prompt, v_completion, v_cached, v_cache_write) < 0 then
+        raise exception 'token counts must be >= 0, got prompt_tokens %, completion_tokens %, cached_tokens %, cache_write_tokens %',
+            v_prompt, v_completion, v_cached, v_cache_write
+            using errcode = '22023';
+    end if;
+    -- NaN or infinity would poison every sum the cost reaches
+    if not (estimate_cost.audio_seconds >= 0 and estimate_cost.audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', estimate_cost.audio_seconds
+            using errcode = '22023';
     end if;
     -- periods never overlap, so at most one price is in force
     select trim_scale(
@@ -3074,7 +3092,7 @@ begin
 end;
 $$;
 comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
-'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then.';
+'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
 grant execute on function llm.estimate_cost(
     text, text, integer, integer, integer, integer, numeric, timestamptz
 ) to authenticated, service_role;
@@ -3996,7 +4014,7 @@ as $$
         llm.user_label(r.user_id),
         count(*),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(cost_by_user.since, '-infinity')
         and r.created_at < coalesce(cost_by_user.until, 'infinity')
@@ -4004,7 +4022,7 @@ as $$
     order by 4 desc, 3 desc;
 $$;
 comment on function llm.cost_by_user(timestamptz, timestamptz) is
-'Requests, cost and tokens per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
+'Requests, cost and tokens consumed (cache hits excluded) per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
 grant execute on function llm.cost_by_user(timestamptz, timestamptz) to authenticated, service_role;
 
 -- Error rate by model and request type.
@@ -4074,7 +4092,7 @@ grant execute on function llm.latency_by_model(
 create or replace function llm.daily_usage(since timestamptz default null, until timestamptz default null)
 returns table (
     date date, total_requests bigint, failed_requests bigint, total_cost_usd numeric,
-    total_tokens bigint
+    total_tokens bigint, saved_tokens bigint
 )
 language sql
 stable
@@ -4085,7 +4103,9 @@ as $$
         count(*),
         count(*) filter (where not r.success),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        -- tokens consumed: those of requests not answered from a cache, as in the rollups
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0),
+        coalesce(sum(r.tokens_total) filter (where r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(daily_usage.since, '-infinity')
         and r.created_at < coalesce(daily_usage.until, 'infinity')
@@ -4093,7 +4113,7 @@ as $$
     order by 1 desc;
 $$;
 comment on function llm.daily_usage(timestamptz, timestamptz) is
-'Requests, failures, cost and tokens per day (in the period_timezone setting) in [since, until), latest first.';
+'Requests, failures, cost and tokens consumed (cache hits excluded, as in llm.daily_usage_summary and the rollups) per day (in the period_timezone setting) in [since, until), latest first; saved_tokens: the tokens of the cache hits.';
 grant execute on function llm.daily_usage(timestamptz, timestamptz) to authenticated, service_role;
 
 -- ---- sql/request_log/40_partitions.sql ----
@@ -4600,12 +4620,13 @@ select
     sum(l.total_tokens) as total_tokens,
     sum(l.cost_usd) as total_cost,
     sum(l.cache_hits) as cache_hits,
-    sum(l.saved_cost_usd) as saved_cost
+    sum(l.saved_cost_usd) as saved_cost,
+    sum(l.saved_tokens) as saved_tokens
 from llm.usage_live as l
 where l.period_type = 'daily'
 group by l.period_start, l.provider, l.model, l.request_type;
 comment on view llm.daily_usage_summary is
-'Requests (count), tokens and cost (total_cost, USD) per day (period_timezone), provider, model and request type, from the rollups, real time. Users see their own usage, admins everyone''s.';
+'Requests (count), tokens consumed (total_tokens: cache hits excluded, as in llm.daily_usage()) and cost (total_cost, USD) per day (period_timezone), provider, model and request type, with the cache hits, their tokens (saved_tokens) and what they saved (saved_cost); from the rollups, real time. Users see their own usage, admins everyone''s.';
 revoke all on llm.daily_usage_summary from anon, authenticated, service_role;
 grant select on llm.daily_usage_summary to authenticated, service_role;
 
@@ -4654,10 +4675,10 @@ select
         where q.quota_period = l.period_type
     ) as quota_limit
 from llm.usage_live as l
-where l.user_id is not null
+where l.user_id is not null and l.period_type = 'daily'
 group by l.user_id, l.period_type, l.period_start;
 comment on view llm.user_usage_stats is
-'Per user and period: tokens_consumed, requests_count, cost and the token quota_limit in force, with period_start and period_end (last day, included) as dates; the shape of a user_usage_stats table, real time.';
+'Per user and day (daily rows only, like the user_usage_stats table it replaces; period_type is always daily): tokens_consumed (cache hits excluded), requests_count, cost and the daily token quota_limit in force, with period_start and period_end (the same day) as dates; real time. Weekly, monthly and yearly totals: llm.user_token_usage.';
 revoke all on llm.user_usage_stats from anon, authenticated, service_role;
 grant select on llm.user_usage_stats to authenticated, service_role;
 

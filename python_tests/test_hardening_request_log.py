@@ -132,3 +132,10 @@ def test_a_journal_row_the_fold_cannot_fold_is_dead_lettered_and_the_rest_folds(
     assert db.execute("select llm.fold_usage(100000)").fetchone()[0] == 1
     # and the reports read the rollups again
     assert service.rpc("usage_report") is not None
+
+
+@pytest.mark.parametrize("audio", ["NaN", "Infinity", "-Infinity", "-1"])
+def test_estimate_cost_refuses_an_audio_length_that_is_not_a_finite_number(service, audio):
+    with pytest.raises(errors.InvalidParameterValue) as exc:
+        service.rpc("estimate_cost", provider="openai", model="whisper-1", audio_seconds=audio)
+    assert "audio_seconds" in str(exc.value)

@@ -234,3 +234,41 @@ def test_many_loggers_and_partition_creation_at_once_lose_nothing(fresh_db, conn
     db = connect(fresh_db)
     assert db.execute("select count(*) from llm.request_logs_default").fetchone()[0] == 0
     assert db.execute("select count(*) from llm.request_logs").fetchone()[0] == count[0]
+
+
+# -- item 12: one definition of tokens consumed; item 13: user_usage_stats is daily -----------
+
+def test_daily_usage_and_daily_usage_summary_agree_on_tokens_and_report_cache_hits_apart(
+        fresh_db, connect):
+    db = connect(fresh_db)
+    service = Api(connect(fresh_db), "service_role")
+    day = today() - dt.timedelta(days=2)
+    for tokens in (100, 250):
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id="tok-user",
+                    prompt_tokens=tokens, completion_tokens=10, created_at=at(day, 9))
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id="tok-user",
+                prompt_tokens=1000, completion_tokens=3000, cache_hit=True, created_at=at(day, 10))
+    [daily] = service.rpc("daily_usage", since=at(day, 0), until=at(day + dt.timedelta(days=1), 0))
+    summary = db.execute(
+        "select sum(count), sum(total_tokens), sum(cache_hits), sum(saved_tokens)"
+        " from llm.daily_usage_summary where date = %s", (day,)).fetchone()
+    assert (daily["total_requests"], daily["total_tokens"], daily["saved_tokens"]) == (3, 370, 4000)
+    assert summary == (3, 370, 1, 4000)
+    [by_user] = service.rpc("cost_by_user", since=at(day, 0),
+                            until=at(day + dt.timedelta(days=1), 0))
+    assert by_user["total_tokens"] == 370
+
+
+def test_user_usage_stats_has_one_daily_row_per_user_and_day(fresh_db, connect):
+    db = connect(fresh_db)
+    service = Api(connect(fresh_db), "service_role")
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id="stats-user",
+                prompt_tokens=40, completion_tokens=2)
+    rows = db.execute(
+        "select period_type, period_end - period_start, tokens_consumed, requests_count"
+        " from llm.user_usage_stats where user_id = llm.user_uuid('stats-user')").fetchall()
+    assert rows == [("daily", 0, 42, 1)]
+    # summing it the way the table it replaces was summed counts the usage once
+    fold_all(db)
+    assert db.execute("select sum(tokens_consumed) from llm.user_usage_stats"
+                      " where user_id = llm.user_uuid('stats-user')").fetchone()[0] == 42

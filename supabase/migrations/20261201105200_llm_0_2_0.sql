@@ -69,6 +69,17 @@ drop function if exists llm.log_request(
     jsonb, jsonb, timestamptz, uuid
 );
 
+-- llm.daily_usage() returns saved_tokens (the tokens of cache hits) too, a new result type.
+do $$
+begin
+    if pg_catalog.pg_get_function_result(
+        pg_catalog.to_regprocedure('llm.daily_usage(timestamptz, timestamptz)')
+    ) not like '%saved_tokens bigint%' then
+        drop function llm.daily_usage(timestamptz, timestamptz);
+    end if;
+end
+$$;
+
 -- ==== changed definitions ====
 
 -- ---- sql/core/25_version.sql ----
@@ -127,6 +138,186 @@ create policy "Users read the installed releases" on llm.releases
 for select to authenticated using (true);
 comment on policy "Users read the installed releases" on llm.releases is
 'Which package version is installed is not a secret: llm.version() reads it for any caller.';
+
+-- ---- sql/request_log/20_prices.sql ----
+
+-- Prices and cost: estimating a request's cost, setting a price, no overlapping prices.
+
+-- Prices one request from the registry so cost is computed in the database.
+create or replace function llm.estimate_cost(
+    provider text,
+    model text,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    cached_tokens integer default 0,
+    cache_write_tokens integer default 0,
+    audio_seconds numeric default null,
+    priced_at timestamptz default null
+)
+returns numeric
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_at timestamptz := coalesce(estimate_cost.priced_at, now());
+    v_prompt integer := coalesce(estimate_cost.prompt_tokens, 0);
+    v_completion integer := coalesce(estimate_cost.completion_tokens, 0);
+    v_cached integer := coalesce(estimate_cost.cached_tokens, 0);
+    v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
+    v_cost numeric;
+begin
+    if least(v_prompt, v_completion, v_cached, v_cache_write) < 0 then
+        raise exception 'token counts must be >= 0, got prompt_tokens %, completion_tokens %, cached_tokens %, cache_write_tokens %',
+            v_prompt, v_completion, v_cached, v_cache_write
+            using errcode = '22023';
+    end if;
+    -- NaN or infinity would poison every sum the cost reaches
+    if not (estimate_cost.audio_seconds >= 0 and estimate_cost.audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', estimate_cost.audio_seconds
+            using errcode = '22023';
+    end if;
+    -- periods never overlap, so at most one price is in force
+    select trim_scale(
+            (
+                greatest(v_prompt - v_cached - v_cache_write, 0) * coalesce(p.input_per_mtok, 0)
+                + v_cached * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                + v_cache_write * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                + v_completion * coalesce(p.output_per_mtok, 0)
+            ) * 0.000001
+            + coalesce(estimate_cost.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+            + coalesce(p.per_request, 0)
+        )
+    into v_cost
+    from llm.model_prices as p
+    where p.provider = estimate_cost.provider
+        and p.model = estimate_cost.model
+        and p.effective_from <= v_at
+        and (p.effective_to is null or p.effective_to > v_at);
+    return v_cost;
+end;
+$$;
+comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
+'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
+grant execute on function llm.estimate_cost(
+    text, text, integer, integer, integer, integer, numeric, timestamptz
+) to authenticated, service_role;
+
+-- Sets the price of a model from a date on, closing the period it interrupts.
+create or replace function llm.set_model_price(
+    provider text,
+    model text,
+    effective_from timestamptz,
+    input_per_mtok numeric default null,
+    output_per_mtok numeric default null,
+    cached_input_per_mtok numeric default null,
+    cache_write_per_mtok numeric default null,
+    per_audio_second numeric default null,
+    per_request numeric default null,
+    note text default null
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_next timestamptz;
+    v_id bigint;
+begin
+    perform llm.require_admin('set model prices');
+    if set_model_price.provider is null or set_model_price.provider !~ '\S' then
+        raise exception 'provider is required' using errcode = '22004';
+    end if;
+    if set_model_price.model is null or set_model_price.model !~ '\S' then
+        raise exception 'model is required' using errcode = '22004';
+    end if;
+    if set_model_price.effective_from is null or not isfinite(set_model_price.effective_from) then
+        raise exception 'effective_from must be a finite time, got %',
+            coalesce(set_model_price.effective_from::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended(
+            'llm.model_prices/' || set_model_price.provider || '/' || set_model_price.model, 0
+        )
+    );
+    -- the period in force at effective_from ends there; the new one runs to the next period
+    update llm.model_prices as p
+    set effective_to = set_model_price.effective_from
+    where p.provider = set_model_price.provider
+        and p.model = set_model_price.model
+        and p.effective_from < set_model_price.effective_from
+        and (p.effective_to is null or p.effective_to > set_model_price.effective_from);
+    select min(p.effective_from) into v_next
+    from llm.model_prices as p
+    where p.provider = set_model_price.provider
+        and p.model = set_model_price.model
+        and p.effective_from > set_model_price.effective_from;
+    insert into llm.model_prices as p (
+        provider, model, effective_from, effective_to, input_per_mtok, output_per_mtok,
+        cached_input_per_mtok, cache_write_per_mtok, per_audio_second, per_request, note
+    )
+    values (
+        set_model_price.provider, set_model_price.model, set_model_price.effective_from, v_next,
+        set_model_price.input_per_mtok, set_model_price.output_per_mtok,
+        set_model_price.cached_input_per_mtok, set_model_price.cache_write_per_mtok,
+        set_model_price.per_audio_second, set_model_price.per_request, set_model_price.note
+    )
+    on conflict on constraint model_prices_provider_model_from_key do update
+        set input_per_mtok = excluded.input_per_mtok,
+            output_per_mtok = excluded.output_per_mtok,
+            cached_input_per_mtok = excluded.cached_input_per_mtok,
+            cache_write_per_mtok = excluded.cache_write_per_mtok,
+            per_audio_second = excluded.per_audio_second,
+            per_request = excluded.per_request,
+            note = excluded.note
+    returning p.id into v_id;
+    return v_id;
+end;
+$$;
+comment on function llm.set_model_price(
+    text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
+) is
+'Sets the price of provider/model from effective_from on (replacing a price starting at that instant), ending the period it interrupts; runs until the next known period. Admins and service role. Returns the price id.';
+grant execute on function llm.set_model_price(
+    text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
+) to authenticated, service_role;
+
+-- Keeps effective periods of one model from overlapping (without needing btree_gist).
+create or replace function llm.check_model_price_overlap()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('llm.model_prices/' || new.provider || '/' || new.model, 0)
+    );
+    if exists (
+        select from llm.model_prices as p
+        where p.provider = new.provider
+            and p.model = new.model
+            and p.id <> new.id
+            and p.effective_from <> new.effective_from  -- same start: the unique key decides
+            and p.effective_from < coalesce(new.effective_to, 'infinity')
+            and coalesce(p.effective_to, 'infinity') > new.effective_from
+    ) then
+        raise exception 'price period [%, %) of %/% overlaps another period of that model',
+            new.effective_from, coalesce(new.effective_to::text, 'open'), new.provider, new.model
+            using errcode = '23P01',
+                hint = 'end the other period first, or use llm.set_model_price()';
+    end if;
+    return new;
+end;
+$$;
+comment on function llm.check_model_price_overlap() is
+'Trigger: raises exclusion_violation (23P01) when a price period overlaps another of the same provider and model.';
+
+create or replace trigger model_prices_no_overlap
+before insert or update on llm.model_prices
+for each row execute function llm.check_model_price_overlap();
 
 -- ---- sql/request_log/21_log_request.sql ----
 
@@ -912,6 +1103,126 @@ grant execute on function llm.unpriced_models(
     timestamptz, timestamptz
 ) to authenticated, service_role;
 
+-- ---- sql/request_log/30_analytics.sql ----
+
+-- Analytics over the request log (security invoker: users see their own requests, admins all).
+
+-- Total API costs by user.
+create or replace function llm.cost_by_user(since timestamptz default null, until timestamptz default null)
+returns table (
+    user_id uuid, user_label text, total_requests bigint, total_cost_usd numeric, total_tokens bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.user_id,
+        llm.user_label(r.user_id),
+        count(*),
+        coalesce(sum(r.cost_usd), 0),
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(cost_by_user.since, '-infinity')
+        and r.created_at < coalesce(cost_by_user.until, 'infinity')
+    group by r.user_id
+    order by 4 desc, 3 desc;
+$$;
+comment on function llm.cost_by_user(timestamptz, timestamptz) is
+'Requests, cost and tokens consumed (cache hits excluded) per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
+grant execute on function llm.cost_by_user(timestamptz, timestamptz) to authenticated, service_role;
+
+-- Error rate by model and request type.
+create or replace function llm.error_rate_by_model(
+    since timestamptz default null, until timestamptz default null
+)
+returns table (
+    model text, request_type llm.request_type, total_requests bigint, failed_requests bigint,
+    error_rate_pct numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.model,
+        r.request_type,
+        count(*),
+        count(*) filter (where not r.success),
+        round(100.0 * count(*) filter (where not r.success) / count(*), 2)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(error_rate_by_model.since, '-infinity')
+        and r.created_at < coalesce(error_rate_by_model.until, 'infinity')
+    group by r.model, r.request_type
+    order by 5 desc, 3 desc, 1, 2;
+$$;
+comment on function llm.error_rate_by_model(timestamptz, timestamptz) is
+'Requests, failures and error rate (percent, 2 decimals) per model and request type in [since, until), highest rate first.';
+grant execute on function llm.error_rate_by_model(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Latency by request type and model, with percentiles.
+create or replace function llm.latency_by_model(
+    since timestamptz default null, until timestamptz default null
+)
+returns table (
+    request_type llm.request_type, model text, request_count bigint, avg_latency_ms numeric,
+    p50_latency_ms numeric, p95_latency_ms numeric, avg_tokens numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.request_type,
+        r.model,
+        count(*),
+        round(avg(r.latency_ms), 2),
+        round(percentile_cont(0.5) within group (order by r.latency_ms)::numeric, 2),
+        round(percentile_cont(0.95) within group (order by r.latency_ms)::numeric, 2),
+        round(avg(r.tokens_total), 2)
+    from llm.request_logs as r
+    where r.success
+        and r.created_at >= coalesce(latency_by_model.since, '-infinity')
+        and r.created_at < coalesce(latency_by_model.until, 'infinity')
+    group by r.request_type, r.model
+    order by 1, 4 desc nulls last, 2;
+$$;
+comment on function llm.latency_by_model(timestamptz, timestamptz) is
+'Successful requests per request type and model in [since, until): count, average, median (p50) and p95 latency in ms, average tokens.';
+grant execute on function llm.latency_by_model(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Daily requests, tokens and cost.
+create or replace function llm.daily_usage(since timestamptz default null, until timestamptz default null)
+returns table (
+    date date, total_requests bigint, failed_requests bigint, total_cost_usd numeric,
+    total_tokens bigint, saved_tokens bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        (r.created_at at time zone llm.setting_text('period_timezone'))::date,
+        count(*),
+        count(*) filter (where not r.success),
+        coalesce(sum(r.cost_usd), 0),
+        -- tokens consumed: those of requests not answered from a cache, as in the rollups
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0),
+        coalesce(sum(r.tokens_total) filter (where r.cache_hit), 0)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(daily_usage.since, '-infinity')
+        and r.created_at < coalesce(daily_usage.until, 'infinity')
+    group by 1
+    order by 1 desc;
+$$;
+comment on function llm.daily_usage(timestamptz, timestamptz) is
+'Requests, failures, cost and tokens consumed (cache hits excluded, as in llm.daily_usage_summary and the rollups) per day (in the period_timezone setting) in [since, until), latest first; saved_tokens: the tokens of the cache hits.';
+grant execute on function llm.daily_usage(timestamptz, timestamptz) to authenticated, service_role;
+
 -- ---- sql/request_log/40_partitions.sql ----
 
 -- Daily partitions, and retention that drops only partitions whose usage is folded.
@@ -1099,6 +1410,166 @@ $$;
 comment on function llm.apply_request_log_retention() is
 'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
 grant execute on function llm.apply_request_log_retention() to authenticated, service_role;
+
+-- ---- sql/usage/21_views.sql ----
+
+-- Usage views (security invoker: users see their own usage, admins everyone's).
+
+create or replace view llm.usage_live with (security_invoker = true) as
+with tz as materialized (select llm.setting_text('period_timezone') as name)
+
+select
+    r.user_id,
+    r.period_type,
+    r.period_start,
+    r.provider,
+    r.model,
+    r.request_type,
+    r.requests,
+    r.failed_requests,
+    r.prompt_tokens,
+    r.completion_tokens,
+    r.cached_tokens,
+    r.cache_write_tokens,
+    r.total_tokens,
+    r.audio_seconds,
+    r.cost_usd,
+    r.cache_hits,
+    r.saved_tokens,
+    r.saved_cost_usd,
+    r.last_activity
+from llm.usage_rollups as r
+union all
+select
+    j.user_id,
+    p.period_type,
+    p.period_start,
+    j.provider,
+    j.model,
+    j.request_type,
+    j.requests::bigint as requests,
+    (case when j.success then 0 else j.requests end)::bigint as failed_requests,
+    j.prompt_tokens::bigint as prompt_tokens,
+    j.completion_tokens::bigint as completion_tokens,
+    j.cached_tokens::bigint as cached_tokens,
+    j.cache_write_tokens::bigint as cache_write_tokens,
+    j.total_tokens::bigint as total_tokens,
+    coalesce(j.audio_seconds, 0) as audio_seconds,
+    coalesce(j.cost_usd, 0) as cost_usd,
+    (case when j.cache_hit then j.requests else 0 end)::bigint as cache_hits,
+    j.saved_tokens::bigint as saved_tokens,
+    coalesce(j.saved_cost_usd, 0) as saved_cost_usd,
+    case when j.requests > 0 then j.occurred_at end as last_activity
+from llm.usage_journal as j
+cross join tz
+cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p;
+comment on view llm.usage_live is
+'Exact, real-time usage: the rollup rows plus the journal rows not folded yet, bucketed the same way (daily, weekly, monthly, yearly in period_timezone). Sum it per user and period; read it in one statement.';
+revoke all on llm.usage_live from anon, authenticated, service_role;
+grant select on llm.usage_live to authenticated, service_role;
+
+create or replace view llm.usage_members_live with (security_invoker = true) as
+with tz as materialized (select llm.setting_text('period_timezone') as name)
+
+select
+    m.user_id,
+    m.period_type,
+    m.period_start,
+    m.member_type,
+    m.member_id
+from llm.usage_rollup_members as m
+union all
+select
+    j.user_id,
+    p.period_type,
+    p.period_start,
+    t.member_type,
+    t.member_id
+from llm.usage_journal as j
+cross join tz
+cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p
+cross join
+    lateral (
+        values ('conversation', j.conversation_id), ('agent', j.agent_id)
+    ) as t (member_type, member_id)
+where j.user_id is not null and t.member_id is not null;
+comment on view llm.usage_members_live is
+'Conversations and agents of each user and period, folded or not (may repeat: count distinct).';
+revoke all on llm.usage_members_live from anon, authenticated, service_role;
+grant select on llm.usage_members_live to authenticated, service_role;
+
+create or replace view llm.daily_usage_summary with (security_invoker = true) as
+select
+    l.period_start as date,
+    l.provider,
+    l.model,
+    l.request_type,
+    sum(l.requests) as count,
+    sum(l.failed_requests) as failed_count,
+    sum(l.total_tokens) as total_tokens,
+    sum(l.cost_usd) as total_cost,
+    sum(l.cache_hits) as cache_hits,
+    sum(l.saved_cost_usd) as saved_cost,
+    sum(l.saved_tokens) as saved_tokens
+from llm.usage_live as l
+where l.period_type = 'daily'
+group by l.period_start, l.provider, l.model, l.request_type;
+comment on view llm.daily_usage_summary is
+'Requests (count), tokens consumed (total_tokens: cache hits excluded, as in llm.daily_usage()) and cost (total_cost, USD) per day (period_timezone), provider, model and request type, with the cache hits, their tokens (saved_tokens) and what they saved (saved_cost); from the rollups, real time. Users see their own usage, admins everyone''s.';
+revoke all on llm.daily_usage_summary from anon, authenticated, service_role;
+grant select on llm.daily_usage_summary to authenticated, service_role;
+
+create or replace view llm.user_token_usage with (security_invoker = true) as
+select
+    l.user_id,
+    (llm.usage_period_bounds(l.period_type, l.period_start)).starts_at as period_start,
+    (llm.usage_period_bounds(l.period_type, l.period_start)).ends_at as period_end,
+    l.period_type,
+    sum(l.prompt_tokens) as total_prompt_tokens,
+    sum(l.completion_tokens) as total_completion_tokens,
+    sum(l.total_tokens) as total_tokens,
+    sum(l.cost_usd) as total_cost_usd,
+    sum(l.requests) as message_count,
+    (
+        select count(distinct m.member_id) from llm.usage_members_live as m
+        where m.user_id = l.user_id and m.period_type = l.period_type
+            and m.period_start = l.period_start and m.member_type = 'conversation'
+    ) as conversation_count,
+    array(
+        select distinct m.member_id from llm.usage_members_live as m
+        where m.user_id = l.user_id and m.period_type = l.period_type
+            and m.period_start = l.period_start and m.member_type = 'agent'
+        order by m.member_id
+    ) as agent_ids,
+    max(l.last_activity) as last_activity
+from llm.usage_live as l
+where l.user_id is not null
+group by l.user_id, l.period_type, l.period_start;
+comment on view llm.user_token_usage is
+'Per user and period (daily, weekly, monthly, yearly): prompt, completion and total tokens, cost, requests (message_count), distinct conversations, agents used and last activity; the shape of a user_token_usage table, real time. Users see their own, admins everyone''s.';
+revoke all on llm.user_token_usage from anon, authenticated, service_role;
+grant select on llm.user_token_usage to authenticated, service_role;
+
+create or replace view llm.user_usage_stats with (security_invoker = true) as
+select
+    l.user_id,
+    l.period_type,
+    l.period_start,
+    (l.period_start + llm.period_step(l.period_type))::date - 1 as period_end,
+    sum(l.total_tokens) as tokens_consumed,
+    sum(l.requests) as requests_count,
+    sum(l.cost_usd) as cost_usd,
+    (
+        select q.token_limit from llm.effective_quotas(l.user_id) as q
+        where q.quota_period = l.period_type
+    ) as quota_limit
+from llm.usage_live as l
+where l.user_id is not null and l.period_type = 'daily'
+group by l.user_id, l.period_type, l.period_start;
+comment on view llm.user_usage_stats is
+'Per user and day (daily rows only, like the user_usage_stats table it replaces; period_type is always daily): tokens_consumed (cache hits excluded), requests_count, cost and the daily token quota_limit in force, with period_start and period_end (the same day) as dates; real time. Weekly, monthly and yearly totals: llm.user_token_usage.';
+revoke all on llm.user_usage_stats from anon, authenticated, service_role;
+grant select on llm.user_usage_stats to authenticated, service_role;
 
 -- ---- sql/usage/23_fold.sql ----
 
