@@ -4772,7 +4772,7 @@ grant execute on function llm.usage_totals(uuid, text, date) to authenticated, s
 -- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
 -- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
 -- fixed order, so concurrent writers cannot deadlock.
-create or replace function llm.fold_rows(p_rows tid [], p_tz text)
+create or replace function llm.fold_rows(p_rows tid[], p_tz text)
 returns bigint
 language plpgsql
 set search_path = ''
@@ -4853,7 +4853,7 @@ begin
     return v_folded;
 end;
 $$;
-comment on function llm.fold_rows(tid [], text) is
+comment on function llm.fold_rows(tid[], text) is
 'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
 
 -- Folding the usage journal into rollups.
