@@ -683,6 +683,28 @@ alter table llm.usage_backfills enable row level security;
 revoke all on llm.usage_backfills from anon, authenticated, service_role;
 grant select on llm.usage_backfills to authenticated, service_role;
 
+-- ---- sql/usage/12_fold_rejects.sql ----
+
+-- The fold's dead letter: journal rows the fold could not add to the rollups.
+
+create table if not exists llm.usage_journal_rejects (
+    id bigint generated always as identity primary key,
+    rejected_at timestamptz not null default now(),
+    request_log_id bigint,
+    occurred_at timestamptz,
+    user_id uuid,
+    journal_row jsonb not null,
+    sqlstate text not null,
+    error text not null
+);
+comment on table llm.usage_journal_rejects is
+'Dead letters of the usage fold: journal rows llm.fold_usage() could not add to the rollups (e.g. a time outside the calendar, a name too long for an index, logged before 0.2.0 bounded them), moved here with the error and its SQLSTATE so they never block the rows after them. Their usage is not in the rollups. Admins read and delete them.';
+comment on column llm.usage_journal_rejects.journal_row is 'The llm.usage_journal row as JSON, every column.';
+comment on column llm.usage_journal_rejects.sqlstate is 'SQLSTATE of the error that stopped the row.';
+alter table llm.usage_journal_rejects enable row level security;
+revoke all on llm.usage_journal_rejects from anon, authenticated, service_role;
+grant select, delete on llm.usage_journal_rejects to authenticated, service_role;
+
 -- ---- sql/response_cache/10_types.sql ----
 
 -- Result types of the cache API.
@@ -924,6 +946,24 @@ begin
         pg_catalog.to_regprocedure('llm.apply_request_log_retention()')
     ) not like '%bytes bigint%' then
         drop function llm.apply_request_log_retention();
+    end if;
+end
+$$;
+
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);
+
+-- llm.daily_usage() returns saved_tokens (the tokens of cache hits) too, a new result type.
+do $$
+begin
+    if pg_catalog.pg_get_function_result(
+        pg_catalog.to_regprocedure('llm.daily_usage(timestamptz, timestamptz)')
+    ) not like '%saved_tokens bigint%' then
+        drop function llm.daily_usage(timestamptz, timestamptz);
     end if;
 end
 $$;
@@ -3021,8 +3061,15 @@ declare
     v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
     v_cost numeric;
 begin
-    if least(v_prompt, v_completion, v_cached, v_cache_write, estimate_cost.audio_seconds) < 0 then
-        raise exception 'token counts and audio_seconds must be >= 0' using errcode = '22023';
+    if least(v_prompt, v_completion, v_cached, v_cache_write) < 0 then
+        raise exception 'token counts must be >= 0, got prompt_tokens %, completion_tokens %, cached_tokens %, cache_write_tokens %',
+            v_prompt, v_completion, v_cached, v_cache_write
+            using errcode = '22023';
+    end if;
+    -- NaN or infinity would poison every sum the cost reaches
+    if not (estimate_cost.audio_seconds >= 0 and estimate_cost.audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', estimate_cost.audio_seconds
+            using errcode = '22023';
     end if;
     -- periods never overlap, so at most one price is in force
     select trim_scale(
@@ -3045,7 +3092,7 @@ begin
 end;
 $$;
 comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
-'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then.';
+'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
 grant execute on function llm.estimate_cost(
     text, text, integer, integer, integer, integer, numeric, timestamptz
 ) to authenticated, service_role;
@@ -3169,6 +3216,36 @@ for each row execute function llm.check_model_price_overlap();
 
 -- Logging one request: llm.log_request.
 
+-- Resolves a conversation client id (conv-abc, as create_conversation hands out) for logging.
+create or replace function llm.request_conversation_uuid(p_id text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    if p_id !~ '\S' or length(p_id) > 255 then
+        raise exception 'conversation_id must be a UUID or a client id of 1 to 255 characters, got %',
+            quote_literal(left(p_id, 300))
+            using errcode = '22023';
+    end if;
+    if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return p_id::uuid;
+    end if;
+    -- hidden (expired or deleted) conversations still own their requests
+    select c.id into v_id from llm.conversations as c where c.external_id = p_id;
+    if not found then
+        raise exception 'conversation_id % not found', quote_literal(p_id)
+            using errcode = 'P0002', hint = 'pass the conversation''s UUID or the client id it was created with';
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.request_conversation_uuid(text) is
+'The UUID of a conversation given by UUID or by client id, for the request log: a UUID is returned as is; a client id is looked up (P0002 when no conversation has it, 22023 when blank or longer than 255 characters). Internal: called by llm.log_request().';
+
 -- Records one LLM request and its usage journal row: the hot path of the package, written
 -- to evaluate few plpgsql expressions (each costs setup in every transaction).
 create or replace function llm.log_request(
@@ -3186,7 +3263,7 @@ create or replace function llm.log_request(
     error_message text default null,
     cache_hit boolean default false,
     request_id text default null,
-    conversation_id uuid default null,
+    conversation_id text default null,
     agent_id uuid default null,
     metadata jsonb default '{}',
     cache_write_tokens integer default 0,
@@ -3209,6 +3286,7 @@ set search_path = ''
 as $$
 declare
     v_user uuid;
+    v_conversation uuid;
     v_id bigint;
     v_request_body jsonb;
     v_response_body jsonb;
@@ -3224,19 +3302,27 @@ begin
             'rerank', 'other'
         )
         or log_request.success is null
+        or length(log_request.provider) > 255 or length(log_request.model) > 255
         or least(
             log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
             log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
             log_request.time_to_first_token_ms
         ) < 0
-        or coalesce(log_request.cached_tokens, 0) + coalesce(log_request.cache_write_tokens, 0)
+        or coalesce(log_request.cached_tokens, 0)::bigint + coalesce(log_request.cache_write_tokens, 0)
         > coalesce(log_request.prompt_tokens, 0)
+        or coalesce(log_request.prompt_tokens, 0)::bigint + coalesce(log_request.completion_tokens, 0)
+        > 2147483647
         or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
         or (log_request.cache_hit and log_request.cost_usd > 0)
         or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
         or log_request.status_code not between 100 and 599
-        or not isfinite(log_request.created_at)
+        -- the documented window: 2000-01-01 UTC to one day ahead of the clock
+        or not (
+            log_request.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+            and log_request.created_at <= now() + interval '1 day'
+        )
         or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or length(log_request.request_id) > 255
         or jsonb_typeof(log_request.metadata) is distinct from 'object'
         then
         perform llm.reject_request(
@@ -3259,6 +3345,17 @@ begin
             then log_request.user_id::uuid
         else llm.user_uuid(log_request.user_id)
     end;
+    -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
+    v_conversation := case
+        when log_request.conversation_id is null then null
+        when length(log_request.conversation_id) = 36
+            and translate(log_request.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.conversation_id, 9, 1) || substr(log_request.conversation_id, 14, 1)
+            || substr(log_request.conversation_id, 19, 1) || substr(log_request.conversation_id, 24, 1)
+            = '----'
+            then log_request.conversation_id::uuid
+        else llm.request_conversation_uuid(log_request.conversation_id)
+    end;
 
     if log_request.request_body is not null or log_request.response_body is not null then
         if llm.setting_text('request_log_store_bodies')::boolean then
@@ -3267,7 +3364,8 @@ begin
         end if;
     end if;
 
-    -- idempotency: the first writer of a request id wins, later ones get its row id
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
     if log_request.request_id is not null then
         v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
@@ -3336,7 +3434,7 @@ begin
         values (
             v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
             log_request.request_type::llm.request_type, log_request.provider, log_request.model,
-            log_request.conversation_id, log_request.message_id, log_request.agent_id,
+            v_conversation, log_request.message_id, log_request.agent_id,
             coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
             coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
             coalesce(
@@ -3384,7 +3482,7 @@ begin
             coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
         ) else 0 end,
         case when log_request.cache_hit then v_price end,
-        log_request.conversation_id, log_request.agent_id, log_request.reservation_id
+        v_conversation, log_request.agent_id, log_request.reservation_id
     );
 
     if log_request.reservation_id is not null then
@@ -3402,13 +3500,13 @@ end;
 $$;
 comment on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
-    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
     jsonb, jsonb, timestamptz, uuid
 ) is
-'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+'Logs one LLM request and returns its id. Only provider and model are required; created_at lies between 2000-01-01 UTC and one day after now(); provider, model and request_id are at most 255 characters; conversation_id is a conversation''s UUID or client id. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
 grant execute on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer,
-    text, boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text,
+    text, boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text,
     uuid, text, text, jsonb, jsonb, timestamptz, uuid
 ) to service_role;
 
@@ -3454,6 +3552,12 @@ begin
         raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
             using errcode = '22004';
     end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
     if p_request_type is null then
         raise exception 'request_type must not be null' using errcode = '22004';
     end if;
@@ -3482,13 +3586,18 @@ begin
     if found then
         raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
     end if;
-    if coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
         then
         raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
-            coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
             coalesce(p_prompt_tokens, 0)
             using errcode = '22023',
                 hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
     end if;
     if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
         raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
@@ -3506,12 +3615,18 @@ begin
         raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
             using errcode = '22023';
     end if;
-    if not isfinite(p_created_at) then
-        raise exception 'created_at must be a finite time, got %', p_created_at
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
             using errcode = '22023';
     end if;
     if p_request_id !~ '\S' then
         raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
     end if;
     if jsonb_typeof(p_metadata) is distinct from 'object' then
         raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
@@ -3647,7 +3762,7 @@ begin
         error_message => llm.request_field(p_request, 'error_message', 'text'),
         cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
         request_id => llm.request_field(p_request, 'request_id', 'text'),
-        conversation_id => llm.request_field(p_request, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
         agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
         metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
         cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,
@@ -3785,6 +3900,9 @@ begin
         raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
             using errcode = '22023';
     end if;
+    -- one recompute at a time: the next one starts from the costs the previous one committed,
+    -- so a price change is journaled once, and two runs never lock rows in opposite orders
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.recompute_costs', 0));
     with priced as (
         select
             r.id,
@@ -3850,7 +3968,7 @@ begin
 end;
 $$;
 comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
-'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Admins and service role.';
+'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
 grant execute on function llm.recompute_costs(
     timestamptz, timestamptz
 ) to authenticated, service_role;
@@ -3896,7 +4014,7 @@ as $$
         llm.user_label(r.user_id),
         count(*),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(cost_by_user.since, '-infinity')
         and r.created_at < coalesce(cost_by_user.until, 'infinity')
@@ -3904,7 +4022,7 @@ as $$
     order by 4 desc, 3 desc;
 $$;
 comment on function llm.cost_by_user(timestamptz, timestamptz) is
-'Requests, cost and tokens per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
+'Requests, cost and tokens consumed (cache hits excluded) per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
 grant execute on function llm.cost_by_user(timestamptz, timestamptz) to authenticated, service_role;
 
 -- Error rate by model and request type.
@@ -3974,7 +4092,7 @@ grant execute on function llm.latency_by_model(
 create or replace function llm.daily_usage(since timestamptz default null, until timestamptz default null)
 returns table (
     date date, total_requests bigint, failed_requests bigint, total_cost_usd numeric,
-    total_tokens bigint
+    total_tokens bigint, saved_tokens bigint
 )
 language sql
 stable
@@ -3985,7 +4103,9 @@ as $$
         count(*),
         count(*) filter (where not r.success),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        -- tokens consumed: those of requests not answered from a cache, as in the rollups
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0),
+        coalesce(sum(r.tokens_total) filter (where r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(daily_usage.since, '-infinity')
         and r.created_at < coalesce(daily_usage.until, 'infinity')
@@ -3993,7 +4113,7 @@ as $$
     order by 1 desc;
 $$;
 comment on function llm.daily_usage(timestamptz, timestamptz) is
-'Requests, failures, cost and tokens per day (in the period_timezone setting) in [since, until), latest first.';
+'Requests, failures, cost and tokens consumed (cache hits excluded, as in llm.daily_usage_summary and the rollups) per day (in the period_timezone setting) in [since, until), latest first; saved_tokens: the tokens of the cache hits.';
 grant execute on function llm.daily_usage(timestamptz, timestamptz) to authenticated, service_role;
 
 -- ---- sql/request_log/40_partitions.sql ----
@@ -4055,6 +4175,14 @@ begin
             v_hi := (v_day + 1)::timestamp at time zone 'UTC';
             -- built detached and attached afterwards: attaching takes a weaker lock on the
             -- parent than creating a partition in place, so logging goes on meanwhile
+            -- a day that can still receive rows (log_request takes created_at up to one day
+            -- ahead): a logger that routed a row of it to the default partition before the
+            -- attach would fail the attach, or fail itself after it (23514). Such a day is
+            -- attached with logging paused: the lock waits for the inserts in flight and holds
+            -- new ones until commit. Days further ahead are attached without pausing anything.
+            if v_lo < clock_timestamp() + interval '2 days' then
+                lock table llm.request_logs in share mode;
+            end if;
             execute format(
                 'create table llm.%I (like llm.request_logs including defaults including constraints)',
                 v_name
@@ -4089,7 +4217,7 @@ begin
 end;
 $$;
 comment on function llm.create_request_log_partitions(date, date) is
-'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. Returns the partitions created. Admins and service role.';
+'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
 grant execute on function llm.create_request_log_partitions(
     date, date
 ) to authenticated, service_role;
@@ -4492,12 +4620,13 @@ select
     sum(l.total_tokens) as total_tokens,
     sum(l.cost_usd) as total_cost,
     sum(l.cache_hits) as cache_hits,
-    sum(l.saved_cost_usd) as saved_cost
+    sum(l.saved_cost_usd) as saved_cost,
+    sum(l.saved_tokens) as saved_tokens
 from llm.usage_live as l
 where l.period_type = 'daily'
 group by l.period_start, l.provider, l.model, l.request_type;
 comment on view llm.daily_usage_summary is
-'Requests (count), tokens and cost (total_cost, USD) per day (period_timezone), provider, model and request type, from the rollups, real time. Users see their own usage, admins everyone''s.';
+'Requests (count), tokens consumed (total_tokens: cache hits excluded, as in llm.daily_usage()) and cost (total_cost, USD) per day (period_timezone), provider, model and request type, with the cache hits, their tokens (saved_tokens) and what they saved (saved_cost); from the rollups, real time. Users see their own usage, admins everyone''s.';
 revoke all on llm.daily_usage_summary from anon, authenticated, service_role;
 grant select on llm.daily_usage_summary to authenticated, service_role;
 
@@ -4546,10 +4675,10 @@ select
         where q.quota_period = l.period_type
     ) as quota_limit
 from llm.usage_live as l
-where l.user_id is not null
+where l.user_id is not null and l.period_type = 'daily'
 group by l.user_id, l.period_type, l.period_start;
 comment on view llm.user_usage_stats is
-'Per user and period: tokens_consumed, requests_count, cost and the token quota_limit in force, with period_start and period_end (last day, included) as dates; the shape of a user_usage_stats table, real time.';
+'Per user and day (daily rows only, like the user_usage_stats table it replaces; period_type is always daily): tokens_consumed (cache hits excluded), requests_count, cost and the daily token quota_limit in force, with period_start and period_end (the same day) as dates; real time. Weekly, monthly and yearly totals: llm.user_token_usage.';
 revoke all on llm.user_usage_stats from anon, authenticated, service_role;
 grant select on llm.user_usage_stats to authenticated, service_role;
 
@@ -4640,50 +4769,27 @@ grant execute on function llm.usage_totals(uuid, text, date) to authenticated, s
 
 -- ---- sql/usage/23_fold.sql ----
 
--- Folding the usage journal into rollups.
-
--- Moves journal rows into the rollups in one transaction: the rows leave the journal exactly
--- when their usage enters the rollups, so reads never count them twice. Rows another folder
--- holds are skipped, so folders never wait for each other; rollup rows are written in a fixed
--- order, so they cannot deadlock. The caller holds the fold lock in shared mode.
-create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+-- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
+-- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
+-- fixed order, so concurrent writers cannot deadlock.
+create or replace function llm.fold_rows(p_rows tid[], p_tz text)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
-    v_rows tid [];
     v_folded bigint;
 begin
-    if p_user_id is null then
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
-        );
-    else
-        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b
-            where b.user_id = p_user_id
-            order by b.occurred_at
-            limit p_max_rows
-            for update skip locked
-        );
-    end if;
-    if cardinality(v_rows) = 0 then
-        return 0;
-    end if;
-
     with batch as (
         delete from llm.usage_journal as j
-        where j.ctid = any(v_rows)
+        where j.ctid = any(p_rows)
         returning j.*
     ),
 
     bucketed as (
         select b.*, p.period_type, p.period_start
         from batch as b
-        cross join lateral llm.usage_periods(b.occurred_at, v_tz) as p
+        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
     ),
 
     rolled as (
@@ -4747,8 +4853,77 @@ begin
     return v_folded;
 end;
 $$;
+comment on function llm.fold_rows(tid[], text) is
+'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
+
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction, so reads never count them twice.
+-- Rows another folder holds are skipped, so folders never wait for each other. A row that
+-- cannot be folded goes to the dead letter with its error instead of blocking the others.
+-- The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_row tid;
+    v_folded bigint;
+    v_state text;
+    v_error text;
+begin
+    -- a bad setting is everyone's problem, not a row's: it fails the fold, nothing is dead-lettered
+    perform now() at time zone v_tz;
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    begin
+        v_folded := llm.fold_rows(v_rows, v_tz);
+    exception when data_exception or program_limit_exceeded then
+        -- one row the rollups cannot take must not stop the rest: row by row, each failing one
+        -- moves to the dead letter with its reason
+        v_folded := 0;
+        foreach v_row in array v_rows loop
+            begin
+                v_folded := v_folded + llm.fold_rows(array[v_row], v_tz);
+            exception when data_exception or program_limit_exceeded then
+                get stacked diagnostics v_state = returned_sqlstate, v_error = message_text;
+                with moved as (
+                    delete from llm.usage_journal as j where j.ctid = v_row returning j.*
+                )
+
+                insert into llm.usage_journal_rejects (
+                    request_log_id, occurred_at, user_id, journal_row, sqlstate, error
+                )
+                select m.request_log_id, m.occurred_at, m.user_id, to_jsonb(m), v_state, v_error
+                from moved as m;
+                v_folded := v_folded + 1;
+            end;
+        end loop;
+    end;
+    return v_folded;
+end;
+$$;
 comment on function llm.fold_journal(integer, uuid) is
-'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
 
 -- One fold transaction, one at a time: a call that finds another one running has nothing to do.
 create or replace function llm.fold_usage(max_rows integer default null)
@@ -4775,7 +4950,7 @@ begin
 end;
 $$;
 comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
 grant execute on function llm.fold_usage(integer) to authenticated, service_role;
 
 -- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
@@ -5169,7 +5344,7 @@ begin
                             v_item -> 'metadata', 'processing_time_ms', 'integer'
                         )::integer,
                         request_id => v_request_id,
-                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid,
+                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid::text,
                         agent_id => llm.request_field(v_item, 'sender_agent_id', 'uuid')::uuid,
                         message_id => llm.request_field(v_item, 'id', 'uuid')::uuid,
                         created_at => llm.request_field(v_item, 'created_at', 'time')::timestamptz,
@@ -5256,7 +5431,7 @@ begin
         total_tokens => record_token_usage.tokens_consumed,
         cost_usd => llm.request_field(v_meta, 'cost_usd', 'number')::numeric,
         request_id => llm.request_field(v_meta, 'request_id', 'text'),
-        conversation_id => llm.request_field(v_meta, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(v_meta, 'conversation_id', 'text'),
         agent_id => llm.request_field(v_meta, 'agent_id', 'uuid')::uuid,
         reservation_id => llm.request_field(v_meta, 'reservation_id', 'uuid')::uuid,
         operation => v_endpoint,
@@ -5975,12 +6150,20 @@ begin
         cost_usd => record_completion.cost_usd,
         latency_ms => record_completion.latency_ms,
         request_id => record_completion.request_id,
-        conversation_id => v_conv.id,
+        conversation_id => v_conv.id::text,
         message_id => v_msg.id,
         agent_id => record_completion.agent_id,
         metadata => record_completion.request_metadata,
         reservation_id => record_completion.reservation_id
     );
+    -- log_request draws a new id for every call and returns another row's id only when the
+    -- request_id was logged meanwhile by someone else (a concurrent turn or log_request):
+    -- then this message would have no usage of its own, so the whole turn is refused
+    if request_log_id <> currval('llm.request_logs_id_seq') then
+        raise exception 'request_id % was already logged for another turn',
+            quote_literal(record_completion.request_id)
+            using errcode = '23505';
+    end if;
 end;
 $$;
 comment on function llm.record_completion(
@@ -6094,6 +6277,18 @@ create policy "Admins read usage backfills" on llm.usage_backfills
 for select to authenticated using ((select llm.is_admin()));
 comment on policy "Admins read usage backfills" on llm.usage_backfills is
 'Package admins follow the progress of rollup backfills.';
+
+drop policy if exists "Admins read fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins read fold dead letters" on llm.usage_journal_rejects
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read fold dead letters" on llm.usage_journal_rejects is
+'Package admins inspect journal rows the fold could not add to the rollups.';
+
+drop policy if exists "Admins delete fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
+for delete to authenticated using ((select llm.is_admin()));
+comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
+'Package admins remove fold dead letters they have dealt with.';
 
 -- ---- sql/response_cache/20_keys.sql ----
 
@@ -7037,7 +7232,7 @@ begin
         total_tokens => e.total_tokens::integer,
         cache_hit => true,
         request_id => log_cache_hit.request_id,
-        conversation_id => log_cache_hit.conversation_id,
+        conversation_id => log_cache_hit.conversation_id::text,
         latency_ms => log_cache_hit.latency_ms,
         service => 'response_cache',
         metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')

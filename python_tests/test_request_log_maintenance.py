@@ -69,7 +69,7 @@ def test_the_job_creates_partitions_as_days_pass_and_is_idempotent(svc, db):
 
 
 def test_creating_a_partition_moves_waiting_rows_out_of_the_default(svc, db):
-    far = today() + dt.timedelta(days=400)
+    far = today() - dt.timedelta(days=400)
     ids = [svc.rpc("log_request", provider="openai", model="gpt-4o", created_at=at(far, h))
            for h in (0, 23)]
     other = svc.rpc("log_request", provider="openai", model="gpt-4o",

@@ -297,7 +297,7 @@ def test_usage_report_rejects_bad_input(admin, kw):
 @pytest.mark.parametrize("view, columns", [
     ("daily_usage_summary", ["date", "provider", "model", "request_type", "count",
                              "failed_count", "total_tokens", "total_cost", "cache_hits",
-                             "saved_cost"]),
+                             "saved_cost", "saved_tokens"]),
     ("user_token_usage", ["user_id", "period_start", "period_end", "period_type",
                           "total_prompt_tokens", "total_completion_tokens", "total_tokens",
                           "total_cost_usd", "message_count", "conversation_count", "agent_ids",

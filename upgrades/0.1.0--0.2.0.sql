@@ -16,3 +16,21 @@ begin
     end if;
 end
 $$;
+
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);
+
+-- llm.daily_usage() returns saved_tokens (the tokens of cache hits) too, a new result type.
+do $$
+begin
+    if pg_catalog.pg_get_function_result(
+        pg_catalog.to_regprocedure('llm.daily_usage(timestamptz, timestamptz)')
+    ) not like '%saved_tokens bigint%' then
+        drop function llm.daily_usage(timestamptz, timestamptz);
+    end if;
+end
+$$;

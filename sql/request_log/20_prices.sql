@@ -25,8 +25,15 @@ declare
     v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
     v_cost numeric;
 begin
-    if least(v_prompt, v_completion, v_cached, v_cache_write, estimate_cost.audio_seconds) < 0 then
-        raise exception 'token counts and audio_seconds must be >= 0' using errcode = '22023';
+    if least(v_prompt, v_completion, v_cached, v_cache_write) < 0 then
+        raise exception 'token counts must be >= 0, got prompt_tokens %, completion_tokens %, cached_tokens %, cache_write_tokens %',
+            v_prompt, v_completion, v_cached, v_cache_write
+            using errcode = '22023';
+    end if;
+    -- NaN or infinity would poison every sum the cost reaches
+    if not (estimate_cost.audio_seconds >= 0 and estimate_cost.audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', estimate_cost.audio_seconds
+            using errcode = '22023';
     end if;
     -- periods never overlap, so at most one price is in force
     select trim_scale(
@@ -49,7 +56,7 @@ begin
 end;
 $$;
 comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
-'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then.';
+'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
 grant execute on function llm.estimate_cost(
     text, text, integer, integer, integer, integer, numeric, timestamptz
 ) to authenticated, service_role;

@@ -1,5 +1,35 @@
 -- Logging one request: llm.log_request.
 
+-- Resolves a conversation client id (conv-abc, as create_conversation hands out) for logging.
+create or replace function llm.request_conversation_uuid(p_id text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    if p_id !~ '\S' or length(p_id) > 255 then
+        raise exception 'conversation_id must be a UUID or a client id of 1 to 255 characters, got %',
+            quote_literal(left(p_id, 300))
+            using errcode = '22023';
+    end if;
+    if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return p_id::uuid;
+    end if;
+    -- hidden (expired or deleted) conversations still own their requests
+    select c.id into v_id from llm.conversations as c where c.external_id = p_id;
+    if not found then
+        raise exception 'conversation_id % not found', quote_literal(p_id)
+            using errcode = 'P0002', hint = 'pass the conversation''s UUID or the client id it was created with';
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.request_conversation_uuid(text) is
+'The UUID of a conversation given by UUID or by client id, for the request log: a UUID is returned as is; a client id is looked up (P0002 when no conversation has it, 22023 when blank or longer than 255 characters). Internal: called by llm.log_request().';
+
 -- Records one LLM request and its usage journal row: the hot path of the package, written
 -- to evaluate few plpgsql expressions (each costs setup in every transaction).
 create or replace function llm.log_request(
@@ -17,7 +47,7 @@ create or replace function llm.log_request(
     error_message text default null,
     cache_hit boolean default false,
     request_id text default null,
-    conversation_id uuid default null,
+    conversation_id text default null,
     agent_id uuid default null,
     metadata jsonb default '{}',
     cache_write_tokens integer default 0,
@@ -40,6 +70,7 @@ set search_path = ''
 as $$
 declare
     v_user uuid;
+    v_conversation uuid;
     v_id bigint;
     v_request_body jsonb;
     v_response_body jsonb;
@@ -55,19 +86,27 @@ begin
             'rerank', 'other'
         )
         or log_request.success is null
+        or length(log_request.provider) > 255 or length(log_request.model) > 255
         or least(
             log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
             log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
             log_request.time_to_first_token_ms
         ) < 0
-        or coalesce(log_request.cached_tokens, 0) + coalesce(log_request.cache_write_tokens, 0)
+        or coalesce(log_request.cached_tokens, 0)::bigint + coalesce(log_request.cache_write_tokens, 0)
         > coalesce(log_request.prompt_tokens, 0)
+        or coalesce(log_request.prompt_tokens, 0)::bigint + coalesce(log_request.completion_tokens, 0)
+        > 2147483647
         or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
         or (log_request.cache_hit and log_request.cost_usd > 0)
         or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
         or log_request.status_code not between 100 and 599
-        or not isfinite(log_request.created_at)
+        -- the documented window: 2000-01-01 UTC to one day ahead of the clock
+        or not (
+            log_request.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+            and log_request.created_at <= now() + interval '1 day'
+        )
         or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or length(log_request.request_id) > 255
         or jsonb_typeof(log_request.metadata) is distinct from 'object'
         then
         perform llm.reject_request(
@@ -90,6 +129,17 @@ begin
             then log_request.user_id::uuid
         else llm.user_uuid(log_request.user_id)
     end;
+    -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
+    v_conversation := case
+        when log_request.conversation_id is null then null
+        when length(log_request.conversation_id) = 36
+            and translate(log_request.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.conversation_id, 9, 1) || substr(log_request.conversation_id, 14, 1)
+            || substr(log_request.conversation_id, 19, 1) || substr(log_request.conversation_id, 24, 1)
+            = '----'
+            then log_request.conversation_id::uuid
+        else llm.request_conversation_uuid(log_request.conversation_id)
+    end;
 
     if log_request.request_body is not null or log_request.response_body is not null then
         if llm.setting_text('request_log_store_bodies')::boolean then
@@ -98,7 +148,8 @@ begin
         end if;
     end if;
 
-    -- idempotency: the first writer of a request id wins, later ones get its row id
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
     if log_request.request_id is not null then
         v_id := nextval('llm.request_logs_id_seq');
         insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
@@ -167,7 +218,7 @@ begin
         values (
             v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
             log_request.request_type::llm.request_type, log_request.provider, log_request.model,
-            log_request.conversation_id, log_request.message_id, log_request.agent_id,
+            v_conversation, log_request.message_id, log_request.agent_id,
             coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
             coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
             coalesce(
@@ -215,7 +266,7 @@ begin
             coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
         ) else 0 end,
         case when log_request.cache_hit then v_price end,
-        log_request.conversation_id, log_request.agent_id, log_request.reservation_id
+        v_conversation, log_request.agent_id, log_request.reservation_id
     );
 
     if log_request.reservation_id is not null then
@@ -233,12 +284,12 @@ end;
 $$;
 comment on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
-    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
     jsonb, jsonb, timestamptz, uuid
 ) is
-'Logs one LLM request and returns its id. Only provider and model are required. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+'Logs one LLM request and returns its id. Only provider and model are required; created_at lies between 2000-01-01 UTC and one day after now(); provider, model and request_id are at most 255 characters; conversation_id is a conversation''s UUID or client id. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
 grant execute on function llm.log_request(
     text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer,
-    text, boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text,
+    text, boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text,
     uuid, text, text, jsonb, jsonb, timestamptz, uuid
 ) to service_role;

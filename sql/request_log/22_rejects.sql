@@ -38,6 +38,12 @@ begin
         raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
             using errcode = '22004';
     end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
     if p_request_type is null then
         raise exception 'request_type must not be null' using errcode = '22004';
     end if;
@@ -66,13 +72,18 @@ begin
     if found then
         raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
     end if;
-    if coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
         then
         raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
-            coalesce(p_cached_tokens, 0) + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
             coalesce(p_prompt_tokens, 0)
             using errcode = '22023',
                 hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
     end if;
     if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
         raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
@@ -90,12 +101,18 @@ begin
         raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
             using errcode = '22023';
     end if;
-    if not isfinite(p_created_at) then
-        raise exception 'created_at must be a finite time, got %', p_created_at
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
             using errcode = '22023';
     end if;
     if p_request_id !~ '\S' then
         raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
     end if;
     if jsonb_typeof(p_metadata) is distinct from 'object' then
         raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')

@@ -42,7 +42,7 @@ begin
         error_message => llm.request_field(p_request, 'error_message', 'text'),
         cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
         request_id => llm.request_field(p_request, 'request_id', 'text'),
-        conversation_id => llm.request_field(p_request, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
         agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
         metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
         cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,

@@ -17,6 +17,9 @@ begin
         raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
             using errcode = '22023';
     end if;
+    -- one recompute at a time: the next one starts from the costs the previous one committed,
+    -- so a price change is journaled once, and two runs never lock rows in opposite orders
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.recompute_costs', 0));
     with priced as (
         select
             r.id,
@@ -82,7 +85,7 @@ begin
 end;
 $$;
 comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
-'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Admins and service role.';
+'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
 grant execute on function llm.recompute_costs(
     timestamptz, timestamptz
 ) to authenticated, service_role;

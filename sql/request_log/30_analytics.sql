@@ -14,7 +14,7 @@ as $$
         llm.user_label(r.user_id),
         count(*),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(cost_by_user.since, '-infinity')
         and r.created_at < coalesce(cost_by_user.until, 'infinity')
@@ -22,7 +22,7 @@ as $$
     order by 4 desc, 3 desc;
 $$;
 comment on function llm.cost_by_user(timestamptz, timestamptz) is
-'Requests, cost and tokens per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
+'Requests, cost and tokens consumed (cache hits excluded) per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
 grant execute on function llm.cost_by_user(timestamptz, timestamptz) to authenticated, service_role;
 
 -- Error rate by model and request type.
@@ -92,7 +92,7 @@ grant execute on function llm.latency_by_model(
 create or replace function llm.daily_usage(since timestamptz default null, until timestamptz default null)
 returns table (
     date date, total_requests bigint, failed_requests bigint, total_cost_usd numeric,
-    total_tokens bigint
+    total_tokens bigint, saved_tokens bigint
 )
 language sql
 stable
@@ -103,7 +103,9 @@ as $$
         count(*),
         count(*) filter (where not r.success),
         coalesce(sum(r.cost_usd), 0),
-        sum(r.tokens_total)
+        -- tokens consumed: those of requests not answered from a cache, as in the rollups
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0),
+        coalesce(sum(r.tokens_total) filter (where r.cache_hit), 0)
     from llm.request_logs as r
     where r.created_at >= coalesce(daily_usage.since, '-infinity')
         and r.created_at < coalesce(daily_usage.until, 'infinity')
@@ -111,5 +113,5 @@ as $$
     order by 1 desc;
 $$;
 comment on function llm.daily_usage(timestamptz, timestamptz) is
-'Requests, failures, cost and tokens per day (in the period_timezone setting) in [since, until), latest first.';
+'Requests, failures, cost and tokens consumed (cache hits excluded, as in llm.daily_usage_summary and the rollups) per day (in the period_timezone setting) in [since, until), latest first; saved_tokens: the tokens of the cache hits.';
 grant execute on function llm.daily_usage(timestamptz, timestamptz) to authenticated, service_role;

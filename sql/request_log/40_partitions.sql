@@ -55,6 +55,14 @@ begin
             v_hi := (v_day + 1)::timestamp at time zone 'UTC';
             -- built detached and attached afterwards: attaching takes a weaker lock on the
             -- parent than creating a partition in place, so logging goes on meanwhile
+            -- a day that can still receive rows (log_request takes created_at up to one day
+            -- ahead): a logger that routed a row of it to the default partition before the
+            -- attach would fail the attach, or fail itself after it (23514). Such a day is
+            -- attached with logging paused: the lock waits for the inserts in flight and holds
+            -- new ones until commit. Days further ahead are attached without pausing anything.
+            if v_lo < clock_timestamp() + interval '2 days' then
+                lock table llm.request_logs in share mode;
+            end if;
             execute format(
                 'create table llm.%I (like llm.request_logs including defaults including constraints)',
                 v_name
@@ -89,7 +97,7 @@ begin
 end;
 $$;
 comment on function llm.create_request_log_partitions(date, date) is
-'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. Returns the partitions created. Admins and service role.';
+'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
 grant execute on function llm.create_request_log_partitions(
     date, date
 ) to authenticated, service_role;

@@ -37,7 +37,7 @@ begin
         total_tokens => e.total_tokens::integer,
         cache_hit => true,
         request_id => log_cache_hit.request_id,
-        conversation_id => log_cache_hit.conversation_id,
+        conversation_id => log_cache_hit.conversation_id::text,
         latency_ms => log_cache_hit.latency_ms,
         service => 'response_cache',
         metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')

@@ -94,12 +94,13 @@ select
     sum(l.total_tokens) as total_tokens,
     sum(l.cost_usd) as total_cost,
     sum(l.cache_hits) as cache_hits,
-    sum(l.saved_cost_usd) as saved_cost
+    sum(l.saved_cost_usd) as saved_cost,
+    sum(l.saved_tokens) as saved_tokens
 from llm.usage_live as l
 where l.period_type = 'daily'
 group by l.period_start, l.provider, l.model, l.request_type;
 comment on view llm.daily_usage_summary is
-'Requests (count), tokens and cost (total_cost, USD) per day (period_timezone), provider, model and request type, from the rollups, real time. Users see their own usage, admins everyone''s.';
+'Requests (count), tokens consumed (total_tokens: cache hits excluded, as in llm.daily_usage()) and cost (total_cost, USD) per day (period_timezone), provider, model and request type, with the cache hits, their tokens (saved_tokens) and what they saved (saved_cost); from the rollups, real time. Users see their own usage, admins everyone''s.';
 revoke all on llm.daily_usage_summary from anon, authenticated, service_role;
 grant select on llm.daily_usage_summary to authenticated, service_role;
 
@@ -148,9 +149,9 @@ select
         where q.quota_period = l.period_type
     ) as quota_limit
 from llm.usage_live as l
-where l.user_id is not null
+where l.user_id is not null and l.period_type = 'daily'
 group by l.user_id, l.period_type, l.period_start;
 comment on view llm.user_usage_stats is
-'Per user and period: tokens_consumed, requests_count, cost and the token quota_limit in force, with period_start and period_end (last day, included) as dates; the shape of a user_usage_stats table, real time.';
+'Per user and day (daily rows only, like the user_usage_stats table it replaces; period_type is always daily): tokens_consumed (cache hits excluded), requests_count, cost and the daily token quota_limit in force, with period_start and period_end (the same day) as dates; real time. Weekly, monthly and yearly totals: llm.user_token_usage.';
 revoke all on llm.user_usage_stats from anon, authenticated, service_role;
 grant select on llm.user_usage_stats to authenticated, service_role;

@@ -1,47 +1,24 @@
--- Folding the usage journal into rollups.
-
--- Moves journal rows into the rollups in one transaction: the rows leave the journal exactly
--- when their usage enters the rollups, so reads never count them twice. Rows another folder
--- holds are skipped, so folders never wait for each other; rollup rows are written in a fixed
--- order, so they cannot deadlock. The caller holds the fold lock in shared mode.
-create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+-- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
+-- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
+-- fixed order, so concurrent writers cannot deadlock.
+create or replace function llm.fold_rows(p_rows tid[], p_tz text)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
-    v_rows tid [];
     v_folded bigint;
 begin
-    if p_user_id is null then
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
-        );
-    else
-        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
-        v_rows := array(
-            select b.ctid from llm.usage_journal as b
-            where b.user_id = p_user_id
-            order by b.occurred_at
-            limit p_max_rows
-            for update skip locked
-        );
-    end if;
-    if cardinality(v_rows) = 0 then
-        return 0;
-    end if;
-
     with batch as (
         delete from llm.usage_journal as j
-        where j.ctid = any(v_rows)
+        where j.ctid = any(p_rows)
         returning j.*
     ),
 
     bucketed as (
         select b.*, p.period_type, p.period_start
         from batch as b
-        cross join lateral llm.usage_periods(b.occurred_at, v_tz) as p
+        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
     ),
 
     rolled as (
@@ -105,8 +82,77 @@ begin
     return v_folded;
 end;
 $$;
+comment on function llm.fold_rows(tid[], text) is
+'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
+
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction, so reads never count them twice.
+-- Rows another folder holds are skipped, so folders never wait for each other. A row that
+-- cannot be folded goes to the dead letter with its error instead of blocking the others.
+-- The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_row tid;
+    v_folded bigint;
+    v_state text;
+    v_error text;
+begin
+    -- a bad setting is everyone's problem, not a row's: it fails the fold, nothing is dead-lettered
+    perform now() at time zone v_tz;
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    begin
+        v_folded := llm.fold_rows(v_rows, v_tz);
+    exception when data_exception or program_limit_exceeded then
+        -- one row the rollups cannot take must not stop the rest: row by row, each failing one
+        -- moves to the dead letter with its reason
+        v_folded := 0;
+        foreach v_row in array v_rows loop
+            begin
+                v_folded := v_folded + llm.fold_rows(array[v_row], v_tz);
+            exception when data_exception or program_limit_exceeded then
+                get stacked diagnostics v_state = returned_sqlstate, v_error = message_text;
+                with moved as (
+                    delete from llm.usage_journal as j where j.ctid = v_row returning j.*
+                )
+
+                insert into llm.usage_journal_rejects (
+                    request_log_id, occurred_at, user_id, journal_row, sqlstate, error
+                )
+                select m.request_log_id, m.occurred_at, m.user_id, to_jsonb(m), v_state, v_error
+                from moved as m;
+                v_folded := v_folded + 1;
+            end;
+        end loop;
+    end;
+    return v_folded;
+end;
+$$;
 comment on function llm.fold_journal(integer, uuid) is
-'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds. Returns the rows folded. Internal: callers hold the fold lock in shared mode.';
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
 
 -- One fold transaction, one at a time: a call that finds another one running has nothing to do.
 create or replace function llm.fold_usage(max_rows integer default null)
@@ -133,7 +179,7 @@ begin
 end;
 $$;
 comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). Returns the rows folded. Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
 grant execute on function llm.fold_usage(integer) to authenticated, service_role;
 
 -- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after

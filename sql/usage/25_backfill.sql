@@ -199,7 +199,7 @@ begin
                             v_item -> 'metadata', 'processing_time_ms', 'integer'
                         )::integer,
                         request_id => v_request_id,
-                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid,
+                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid::text,
                         agent_id => llm.request_field(v_item, 'sender_agent_id', 'uuid')::uuid,
                         message_id => llm.request_field(v_item, 'id', 'uuid')::uuid,
                         created_at => llm.request_field(v_item, 'created_at', 'time')::timestamptz,

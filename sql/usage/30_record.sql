@@ -60,7 +60,7 @@ begin
         total_tokens => record_token_usage.tokens_consumed,
         cost_usd => llm.request_field(v_meta, 'cost_usd', 'number')::numeric,
         request_id => llm.request_field(v_meta, 'request_id', 'text'),
-        conversation_id => llm.request_field(v_meta, 'conversation_id', 'uuid')::uuid,
+        conversation_id => llm.request_field(v_meta, 'conversation_id', 'text'),
         agent_id => llm.request_field(v_meta, 'agent_id', 'uuid')::uuid,
         reservation_id => llm.request_field(v_meta, 'reservation_id', 'uuid')::uuid,
         operation => v_endpoint,

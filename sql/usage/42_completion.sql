@@ -73,12 +73,20 @@ begin
         cost_usd => record_completion.cost_usd,
         latency_ms => record_completion.latency_ms,
         request_id => record_completion.request_id,
-        conversation_id => v_conv.id,
+        conversation_id => v_conv.id::text,
         message_id => v_msg.id,
         agent_id => record_completion.agent_id,
         metadata => record_completion.request_metadata,
         reservation_id => record_completion.reservation_id
     );
+    -- log_request draws a new id for every call and returns another row's id only when the
+    -- request_id was logged meanwhile by someone else (a concurrent turn or log_request):
+    -- then this message would have no usage of its own, so the whole turn is refused
+    if request_log_id <> currval('llm.request_logs_id_seq') then
+        raise exception 'request_id % was already logged for another turn',
+            quote_literal(record_completion.request_id)
+            using errcode = '23505';
+    end if;
 end;
 $$;
 comment on function llm.record_completion(

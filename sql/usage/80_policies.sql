@@ -53,3 +53,15 @@ create policy "Admins read usage backfills" on llm.usage_backfills
 for select to authenticated using ((select llm.is_admin()));
 comment on policy "Admins read usage backfills" on llm.usage_backfills is
 'Package admins follow the progress of rollup backfills.';
+
+drop policy if exists "Admins read fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins read fold dead letters" on llm.usage_journal_rejects
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read fold dead letters" on llm.usage_journal_rejects is
+'Package admins inspect journal rows the fold could not add to the rollups.';
+
+drop policy if exists "Admins delete fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
+for delete to authenticated using ((select llm.is_admin()));
+comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
+'Package admins remove fold dead letters they have dealt with.';

@@ -17,6 +17,28 @@ alter table llm.releases enable row level security;
 revoke all on llm.releases from anon, authenticated, service_role;
 grant select on llm.releases to authenticated, service_role;
 
+-- ---- sql/usage/12_fold_rejects.sql ----
+
+-- The fold's dead letter: journal rows the fold could not add to the rollups.
+
+create table if not exists llm.usage_journal_rejects (
+    id bigint generated always as identity primary key,
+    rejected_at timestamptz not null default now(),
+    request_log_id bigint,
+    occurred_at timestamptz,
+    user_id uuid,
+    journal_row jsonb not null,
+    sqlstate text not null,
+    error text not null
+);
+comment on table llm.usage_journal_rejects is
+'Dead letters of the usage fold: journal rows llm.fold_usage() could not add to the rollups (e.g. a time outside the calendar, a name too long for an index, logged before 0.2.0 bounded them), moved here with the error and its SQLSTATE so they never block the rows after them. Their usage is not in the rollups. Admins read and delete them.';
+comment on column llm.usage_journal_rejects.journal_row is 'The llm.usage_journal row as JSON, every column.';
+comment on column llm.usage_journal_rejects.sqlstate is 'SQLSTATE of the error that stopped the row.';
+alter table llm.usage_journal_rejects enable row level security;
+revoke all on llm.usage_journal_rejects from anon, authenticated, service_role;
+grant select, delete on llm.usage_journal_rejects to authenticated, service_role;
+
 -- ==== upgrade steps ====
 
 -- ---- upgrades/0.1.0--0.2.0.sql ----
@@ -36,6 +58,24 @@ begin
         pg_catalog.to_regprocedure('llm.apply_request_log_retention()')
     ) not like '%bytes bigint%' then
         drop function llm.apply_request_log_retention();
+    end if;
+end
+$$;
+
+-- llm.log_request() takes conversation_id as text (a UUID or a conversation's client id).
+drop function if exists llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, uuid, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+);
+
+-- llm.daily_usage() returns saved_tokens (the tokens of cache hits) too, a new result type.
+do $$
+begin
+    if pg_catalog.pg_get_function_result(
+        pg_catalog.to_regprocedure('llm.daily_usage(timestamptz, timestamptz)')
+    ) not like '%saved_tokens bigint%' then
+        drop function llm.daily_usage(timestamptz, timestamptz);
     end if;
 end
 $$;
@@ -98,6 +138,2233 @@ create policy "Users read the installed releases" on llm.releases
 for select to authenticated using (true);
 comment on policy "Users read the installed releases" on llm.releases is
 'Which package version is installed is not a secret: llm.version() reads it for any caller.';
+
+-- ---- sql/request_log/20_prices.sql ----
+
+-- Prices and cost: estimating a request's cost, setting a price, no overlapping prices.
+
+-- Prices one request from the registry so cost is computed in the database.
+create or replace function llm.estimate_cost(
+    provider text,
+    model text,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    cached_tokens integer default 0,
+    cache_write_tokens integer default 0,
+    audio_seconds numeric default null,
+    priced_at timestamptz default null
+)
+returns numeric
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_at timestamptz := coalesce(estimate_cost.priced_at, now());
+    v_prompt integer := coalesce(estimate_cost.prompt_tokens, 0);
+    v_completion integer := coalesce(estimate_cost.completion_tokens, 0);
+    v_cached integer := coalesce(estimate_cost.cached_tokens, 0);
+    v_cache_write integer := coalesce(estimate_cost.cache_write_tokens, 0);
+    v_cost numeric;
+begin
+    if least(v_prompt, v_completion, v_cached, v_cache_write) < 0 then
+        raise exception 'token counts must be >= 0, got prompt_tokens %, completion_tokens %, cached_tokens %, cache_write_tokens %',
+            v_prompt, v_completion, v_cached, v_cache_write
+            using errcode = '22023';
+    end if;
+    -- NaN or infinity would poison every sum the cost reaches
+    if not (estimate_cost.audio_seconds >= 0 and estimate_cost.audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', estimate_cost.audio_seconds
+            using errcode = '22023';
+    end if;
+    -- periods never overlap, so at most one price is in force
+    select trim_scale(
+            (
+                greatest(v_prompt - v_cached - v_cache_write, 0) * coalesce(p.input_per_mtok, 0)
+                + v_cached * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                + v_cache_write * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                + v_completion * coalesce(p.output_per_mtok, 0)
+            ) * 0.000001
+            + coalesce(estimate_cost.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+            + coalesce(p.per_request, 0)
+        )
+    into v_cost
+    from llm.model_prices as p
+    where p.provider = estimate_cost.provider
+        and p.model = estimate_cost.model
+        and p.effective_from <= v_at
+        and (p.effective_to is null or p.effective_to > v_at);
+    return v_cost;
+end;
+$$;
+comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
+'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
+grant execute on function llm.estimate_cost(
+    text, text, integer, integer, integer, integer, numeric, timestamptz
+) to authenticated, service_role;
+
+-- Sets the price of a model from a date on, closing the period it interrupts.
+create or replace function llm.set_model_price(
+    provider text,
+    model text,
+    effective_from timestamptz,
+    input_per_mtok numeric default null,
+    output_per_mtok numeric default null,
+    cached_input_per_mtok numeric default null,
+    cache_write_per_mtok numeric default null,
+    per_audio_second numeric default null,
+    per_request numeric default null,
+    note text default null
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_next timestamptz;
+    v_id bigint;
+begin
+    perform llm.require_admin('set model prices');
+    if set_model_price.provider is null or set_model_price.provider !~ '\S' then
+        raise exception 'provider is required' using errcode = '22004';
+    end if;
+    if set_model_price.model is null or set_model_price.model !~ '\S' then
+        raise exception 'model is required' using errcode = '22004';
+    end if;
+    if set_model_price.effective_from is null or not isfinite(set_model_price.effective_from) then
+        raise exception 'effective_from must be a finite time, got %',
+            coalesce(set_model_price.effective_from::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended(
+            'llm.model_prices/' || set_model_price.provider || '/' || set_model_price.model, 0
+        )
+    );
+    -- the period in force at effective_from ends there; the new one runs to the next period
+    update llm.model_prices as p
+    set effective_to = set_model_price.effective_from
+    where p.provider = set_model_price.provider
+        and p.model = set_model_price.model
+        and p.effective_from < set_model_price.effective_from
+        and (p.effective_to is null or p.effective_to > set_model_price.effective_from);
+    select min(p.effective_from) into v_next
+    from llm.model_prices as p
+    where p.provider = set_model_price.provider
+        and p.model = set_model_price.model
+        and p.effective_from > set_model_price.effective_from;
+    insert into llm.model_prices as p (
+        provider, model, effective_from, effective_to, input_per_mtok, output_per_mtok,
+        cached_input_per_mtok, cache_write_per_mtok, per_audio_second, per_request, note
+    )
+    values (
+        set_model_price.provider, set_model_price.model, set_model_price.effective_from, v_next,
+        set_model_price.input_per_mtok, set_model_price.output_per_mtok,
+        set_model_price.cached_input_per_mtok, set_model_price.cache_write_per_mtok,
+        set_model_price.per_audio_second, set_model_price.per_request, set_model_price.note
+    )
+    on conflict on constraint model_prices_provider_model_from_key do update
+        set input_per_mtok = excluded.input_per_mtok,
+            output_per_mtok = excluded.output_per_mtok,
+            cached_input_per_mtok = excluded.cached_input_per_mtok,
+            cache_write_per_mtok = excluded.cache_write_per_mtok,
+            per_audio_second = excluded.per_audio_second,
+            per_request = excluded.per_request,
+            note = excluded.note
+    returning p.id into v_id;
+    return v_id;
+end;
+$$;
+comment on function llm.set_model_price(
+    text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
+) is
+'Sets the price of provider/model from effective_from on (replacing a price starting at that instant), ending the period it interrupts; runs until the next known period. Admins and service role. Returns the price id.';
+grant execute on function llm.set_model_price(
+    text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
+) to authenticated, service_role;
+
+-- Keeps effective periods of one model from overlapping (without needing btree_gist).
+create or replace function llm.check_model_price_overlap()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('llm.model_prices/' || new.provider || '/' || new.model, 0)
+    );
+    if exists (
+        select from llm.model_prices as p
+        where p.provider = new.provider
+            and p.model = new.model
+            and p.id <> new.id
+            and p.effective_from <> new.effective_from  -- same start: the unique key decides
+            and p.effective_from < coalesce(new.effective_to, 'infinity')
+            and coalesce(p.effective_to, 'infinity') > new.effective_from
+    ) then
+        raise exception 'price period [%, %) of %/% overlaps another period of that model',
+            new.effective_from, coalesce(new.effective_to::text, 'open'), new.provider, new.model
+            using errcode = '23P01',
+                hint = 'end the other period first, or use llm.set_model_price()';
+    end if;
+    return new;
+end;
+$$;
+comment on function llm.check_model_price_overlap() is
+'Trigger: raises exclusion_violation (23P01) when a price period overlaps another of the same provider and model.';
+
+create or replace trigger model_prices_no_overlap
+before insert or update on llm.model_prices
+for each row execute function llm.check_model_price_overlap();
+
+-- ---- sql/request_log/21_log_request.sql ----
+
+-- Logging one request: llm.log_request.
+
+-- Resolves a conversation client id (conv-abc, as create_conversation hands out) for logging.
+create or replace function llm.request_conversation_uuid(p_id text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    if p_id !~ '\S' or length(p_id) > 255 then
+        raise exception 'conversation_id must be a UUID or a client id of 1 to 255 characters, got %',
+            quote_literal(left(p_id, 300))
+            using errcode = '22023';
+    end if;
+    if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return p_id::uuid;
+    end if;
+    -- hidden (expired or deleted) conversations still own their requests
+    select c.id into v_id from llm.conversations as c where c.external_id = p_id;
+    if not found then
+        raise exception 'conversation_id % not found', quote_literal(p_id)
+            using errcode = 'P0002', hint = 'pass the conversation''s UUID or the client id it was created with';
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.request_conversation_uuid(text) is
+'The UUID of a conversation given by UUID or by client id, for the request log: a UUID is returned as is; a client id is looked up (P0002 when no conversation has it, 22023 when blank or longer than 255 characters). Internal: called by llm.log_request().';
+
+-- Records one LLM request and its usage journal row: the hot path of the package, written
+-- to evaluate few plpgsql expressions (each costs setup in every transaction).
+create or replace function llm.log_request(
+    provider text,
+    model text,
+    request_type text default 'chat',
+    user_id text default null,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    cached_tokens integer default 0,
+    cost_usd numeric default null,
+    latency_ms integer default null,
+    success boolean default true,
+    status_code integer default null,
+    error_message text default null,
+    cache_hit boolean default false,
+    request_id text default null,
+    conversation_id text default null,
+    agent_id uuid default null,
+    metadata jsonb default '{}',
+    cache_write_tokens integer default 0,
+    total_tokens integer default null,
+    audio_seconds numeric default null,
+    time_to_first_token_ms integer default null,
+    error_type text default null,
+    message_id uuid default null,
+    service text default null,
+    operation text default null,
+    request_body jsonb default null,
+    response_body jsonb default null,
+    created_at timestamptz default null,
+    reservation_id uuid default null
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_user uuid;
+    v_conversation uuid;
+    v_id bigint;
+    v_request_body jsonb;
+    v_response_body jsonb;
+    v_prior record;
+    v_price numeric;
+begin
+    -- one expression decides whether anything is wrong; the branch says what
+    if log_request.provider is null or btrim(log_request.provider, e' \t\r\n\f\v') = ''
+        or log_request.model is null or btrim(log_request.model, e' \t\r\n\f\v') = ''
+        or log_request.request_type is null
+        or log_request.request_type not in (
+            'chat', 'completion', 'embedding', 'transcription', 'speech', 'image', 'moderation',
+            'rerank', 'other'
+        )
+        or log_request.success is null
+        or length(log_request.provider) > 255 or length(log_request.model) > 255
+        or least(
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.latency_ms,
+            log_request.time_to_first_token_ms
+        ) < 0
+        or coalesce(log_request.cached_tokens, 0)::bigint + coalesce(log_request.cache_write_tokens, 0)
+        > coalesce(log_request.prompt_tokens, 0)
+        or coalesce(log_request.prompt_tokens, 0)::bigint + coalesce(log_request.completion_tokens, 0)
+        > 2147483647
+        or not (log_request.cost_usd >= 0 and log_request.cost_usd < 'infinity'::numeric)
+        or (log_request.cache_hit and log_request.cost_usd > 0)
+        or not (log_request.audio_seconds >= 0 and log_request.audio_seconds < 'infinity'::numeric)
+        or log_request.status_code not between 100 and 599
+        -- the documented window: 2000-01-01 UTC to one day ahead of the clock
+        or not (
+            log_request.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+            and log_request.created_at <= now() + interval '1 day'
+        )
+        or btrim(log_request.request_id, e' \t\r\n\f\v') = ''
+        or length(log_request.request_id) > 255
+        or jsonb_typeof(log_request.metadata) is distinct from 'object'
+        then
+        perform llm.reject_request(
+            log_request.provider, log_request.model, log_request.request_type, log_request.success,
+            log_request.prompt_tokens, log_request.completion_tokens, log_request.cached_tokens,
+            log_request.cache_write_tokens, log_request.total_tokens, log_request.cost_usd,
+            log_request.cache_hit, log_request.audio_seconds, log_request.latency_ms,
+            log_request.time_to_first_token_ms, log_request.status_code, log_request.created_at,
+            log_request.request_id, log_request.metadata
+        );
+    end if;
+
+    -- the canonical UUID form is tested without a regular expression (it is cheaper)
+    v_user := case
+        when log_request.user_id is null then null
+        when length(log_request.user_id) = 36
+            and translate(log_request.user_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.user_id, 9, 1) || substr(log_request.user_id, 14, 1)
+            || substr(log_request.user_id, 19, 1) || substr(log_request.user_id, 24, 1) = '----'
+            then log_request.user_id::uuid
+        else llm.user_uuid(log_request.user_id)
+    end;
+    -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
+    v_conversation := case
+        when log_request.conversation_id is null then null
+        when length(log_request.conversation_id) = 36
+            and translate(log_request.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+            and substr(log_request.conversation_id, 9, 1) || substr(log_request.conversation_id, 14, 1)
+            || substr(log_request.conversation_id, 19, 1) || substr(log_request.conversation_id, 24, 1)
+            = '----'
+            then log_request.conversation_id::uuid
+        else llm.request_conversation_uuid(log_request.conversation_id)
+    end;
+
+    if log_request.request_body is not null or log_request.response_body is not null then
+        if llm.setting_text('request_log_store_bodies')::boolean then
+            v_request_body := llm.capped_body(log_request.request_body);
+            v_response_body := llm.capped_body(log_request.response_body);
+        end if;
+    end if;
+
+    -- idempotency: the first writer of a request id wins, later ones get its row id (every
+    -- call draws an id first: llm.record_completion tells a retry by it)
+    if log_request.request_id is not null then
+        v_id := nextval('llm.request_logs_id_seq');
+        insert into llm.request_ids (request_id, request_log_id, user_id, created_at)
+        values (
+            log_request.request_id, v_id, v_user, coalesce(log_request.created_at, now())
+        )
+        on conflict do nothing;
+        if not found then
+            select r.request_log_id, r.user_id into v_prior
+            from llm.request_ids as r
+            where r.request_id = log_request.request_id;
+            if v_prior.user_id is distinct from v_user then
+                raise exception 'request_id % was already logged for another user',
+                    quote_literal(log_request.request_id)
+                    using errcode = '23505';
+            end if;
+            -- a retry: its usage is already logged by the first call, so the reservation it
+            -- carries is settled with nothing more (else it would count until it expires)
+            if log_request.reservation_id is not null then
+                perform llm.settle_reservation(
+                    log_request.reservation_id, v_user, v_prior.request_log_id, 0, 0
+                );
+            end if;
+            return v_prior.request_log_id;
+        end if;
+    end if;
+
+    -- price from the registry unless the caller gave the cost
+    if log_request.cost_usd is null or log_request.cache_hit then
+        -- the formula of llm.estimate_cost(), inlined: this is the hot path
+        select trim_scale(
+                (
+                    (
+                        coalesce(log_request.prompt_tokens, 0) - coalesce(log_request.cached_tokens, 0)
+                        - coalesce(log_request.cache_write_tokens, 0)
+                    ) * coalesce(p.input_per_mtok, 0)
+                    + coalesce(log_request.cached_tokens, 0)
+                    * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.cache_write_tokens, 0)
+                    * coalesce(p.cache_write_per_mtok, p.input_per_mtok, 0)
+                    + coalesce(log_request.completion_tokens, 0) * coalesce(p.output_per_mtok, 0)
+                ) * 0.000001
+                + coalesce(log_request.audio_seconds, 0) * coalesce(p.per_audio_second, 0)
+                + coalesce(p.per_request, 0)
+            )
+        into v_price
+        from llm.model_prices as p
+        where p.provider = log_request.provider
+            and p.model = log_request.model
+            and p.effective_from <= coalesce(log_request.created_at, now())
+            and (p.effective_to is null or p.effective_to > coalesce(log_request.created_at, now()));
+    end if;
+
+    v_id := coalesce(v_id, nextval('llm.request_logs_id_seq'));
+
+    -- the request row and its journal row in one statement
+    with logged as (
+        insert into llm.request_logs (
+            id, created_at, request_id, user_id, request_type, provider, model,
+            conversation_id, message_id, agent_id, prompt_tokens, completion_tokens,
+            cached_tokens, cache_write_tokens, tokens_total, audio_seconds, cost_usd,
+            cost_source, saved_cost_usd, latency_ms, time_to_first_token_ms, success,
+            status_code, error_type, error_message, cache_hit, service, operation, metadata,
+            request_body, response_body, reservation_id
+        )
+        values (
+            v_id, coalesce(log_request.created_at, now()), log_request.request_id, v_user,
+            log_request.request_type::llm.request_type, log_request.provider, log_request.model,
+            v_conversation, log_request.message_id, log_request.agent_id,
+            coalesce(log_request.prompt_tokens, 0), coalesce(log_request.completion_tokens, 0),
+            coalesce(log_request.cached_tokens, 0), coalesce(log_request.cache_write_tokens, 0),
+            coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ),
+            log_request.audio_seconds,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+            case
+                when log_request.cache_hit then 'cache_hit'
+                when log_request.cost_usd is not null then 'caller'
+                when v_price is not null then 'registry'
+                else 'unpriced'
+            end,
+            case when log_request.cache_hit then v_price end,
+            log_request.latency_ms, log_request.time_to_first_token_ms, log_request.success,
+            log_request.status_code, log_request.error_type, log_request.error_message,
+            coalesce(log_request.cache_hit, false), log_request.service, log_request.operation,
+            log_request.metadata, v_request_body, v_response_body, log_request.reservation_id
+        )
+    )
+
+    insert into llm.usage_journal (
+        request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+        audio_seconds, cost_usd, success, cache_hit, saved_tokens, saved_cost_usd,
+        conversation_id, agent_id, reservation_id
+    )
+    values (
+        v_id, coalesce(log_request.created_at, now()), v_user, log_request.provider,
+        log_request.model, log_request.request_type::llm.request_type, 1,
+        case when log_request.cache_hit then 0 else coalesce(log_request.prompt_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.completion_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cached_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cache_write_tokens, 0) end,
+        case when log_request.cache_hit then 0 else coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) end,
+        log_request.audio_seconds,
+        case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end,
+        log_request.success, coalesce(log_request.cache_hit, false),
+        case when log_request.cache_hit then coalesce(
+            log_request.total_tokens,
+            coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+        ) else 0 end,
+        case when log_request.cache_hit then v_price end,
+        v_conversation, log_request.agent_id, log_request.reservation_id
+    );
+
+    if log_request.reservation_id is not null then
+        perform llm.settle_reservation(
+            log_request.reservation_id, v_user, v_id,
+            case when log_request.cache_hit then 0 else coalesce(
+                log_request.total_tokens,
+                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
+            ) end,
+            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end
+        );
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer, text,
+    boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text, uuid, text, text,
+    jsonb, jsonb, timestamptz, uuid
+) is
+'Logs one LLM request and returns its id. Only provider and model are required; created_at lies between 2000-01-01 UTC and one day after now(); provider, model and request_id are at most 255 characters; conversation_id is a conversation''s UUID or client id. Cost comes from cost_usd, else from llm.model_prices at created_at (NULL and listed by llm.unpriced_models() when unknown); a cache hit costs 0 and records what it saved. The same request_id returns the first row''s id and logs nothing more. reservation_id settles a quota reservation (available with usage metering), also on such a retry. Bad input raises 22004 (missing) or 22023 (invalid) and writes nothing. Service role only.';
+grant execute on function llm.log_request(
+    text, text, text, text, integer, integer, integer, numeric, integer, boolean, integer,
+    text, boolean, text, text, uuid, jsonb, integer, integer, numeric, integer, text,
+    uuid, text, text, jsonb, jsonb, timestamptz, uuid
+) to service_role;
+
+-- ---- sql/request_log/22_rejects.sql ----
+
+-- The dead letter: rejected requests and the JSON field readers batches use.
+
+-- Raises the error that explains why llm.log_request() refused its arguments.
+create or replace function llm.reject_request(
+    p_provider text,
+    p_model text,
+    p_request_type text,
+    p_success boolean,
+    p_prompt_tokens integer,
+    p_completion_tokens integer,
+    p_cached_tokens integer,
+    p_cache_write_tokens integer,
+    p_total_tokens integer,
+    p_cost_usd numeric,
+    p_cache_hit boolean,
+    p_audio_seconds numeric,
+    p_latency_ms integer,
+    p_time_to_first_token_ms integer,
+    p_status_code integer,
+    p_created_at timestamptz,
+    p_request_id text,
+    p_metadata jsonb
+)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_field text;
+    v_value bigint;
+begin
+    if p_provider is null or p_provider !~ '\S' then
+        raise exception 'provider is required (got %)', coalesce(quote_literal(p_provider), 'NULL')
+            using errcode = '22004';
+    end if;
+    if p_model is null or p_model !~ '\S' then
+        raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
+            using errcode = '22004';
+    end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
+    if p_request_type is null then
+        raise exception 'request_type must not be null' using errcode = '22004';
+    end if;
+    if not p_request_type = any(enum_range(null::llm.request_type)::text[]) then
+        raise exception 'request_type must be one of %, got %',
+            array_to_string(enum_range(null::llm.request_type), ', '), quote_literal(p_request_type)
+            using errcode = '22023';
+    end if;
+    if p_success is null then
+        raise exception 'success must not be null' using errcode = '22004';
+    end if;
+    select f.name, f.value into v_field, v_value
+    from (
+        values
+        (1, 'prompt_tokens', p_prompt_tokens),
+        (2, 'completion_tokens', p_completion_tokens),
+        (3, 'cached_tokens', p_cached_tokens),
+        (4, 'cache_write_tokens', p_cache_write_tokens),
+        (5, 'total_tokens', p_total_tokens),
+        (6, 'latency_ms', p_latency_ms),
+        (7, 'time_to_first_token_ms', p_time_to_first_token_ms)
+    ) as f (n, name, value)
+    where f.value < 0
+    order by f.n
+    limit 1;
+    if found then
+        raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+        then
+        raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_prompt_tokens, 0)
+            using errcode = '22023',
+                hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
+    end if;
+    if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
+        raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if p_cache_hit and p_cost_usd > 0 then
+        raise exception 'cost_usd must be 0 or omitted for a cache hit, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if not (p_audio_seconds >= 0 and p_audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', p_audio_seconds
+            using errcode = '22023';
+    end if;
+    if p_status_code not between 100 and 599 then
+        raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
+            using errcode = '22023';
+    end if;
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
+            using errcode = '22023';
+    end if;
+    if p_request_id !~ '\S' then
+        raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_metadata) is distinct from 'object' then
+        raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
+            using errcode = '22023';
+    end if;
+    raise exception 'invalid request: provider %, model %', p_provider, p_model using errcode = '22023';
+end;
+$$;
+comment on function llm.reject_request(
+    text, text, text, boolean, integer, integer, integer, integer, integer, numeric, boolean,
+    numeric, integer, integer, integer, timestamptz, text, jsonb
+) is
+'Raises the specific error (22004 missing, 22023 invalid, naming the field) for arguments llm.log_request() found invalid.';
+
+-- Keeps stored payloads within the configured size.
+create or replace function llm.capped_body(p_body jsonb)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_text text;
+    v_max integer;
+begin
+    if p_body is null then
+        return null;
+    end if;
+    v_text := p_body::text;
+    v_max := llm.setting_text('request_log_body_max_bytes')::integer;
+    if octet_length(v_text) <= v_max then
+        return p_body;
+    end if;
+    return jsonb_build_object(
+        'truncated', true,
+        'original_bytes', octet_length(v_text),
+        'prefix', left(v_text, v_max)
+    );
+end;
+$$;
+comment on function llm.capped_body(jsonb) is
+'Returns a payload unchanged when within request_log_body_max_bytes, else {truncated: true, original_bytes, prefix: its first request_log_body_max_bytes characters as text}.';
+
+-- Reads one field of a JSON request payload as text after checking its JSON type, so a
+-- wrong type is an error naming the field rather than a cast failure naming nothing.
+create or replace function llm.request_field(p_request jsonb, p_field text, p_kind text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v jsonb := p_request -> p_field;
+    v_type text := jsonb_typeof(v);
+    v_text text := v #>> '{}';
+begin
+    if v is null or v_type = 'null' then
+        return null;
+    end if;
+    if p_kind = 'integer' and (v_type <> 'number' or v_text !~ '^-?\d{1,10}$'
+        or v_text::numeric not between -2147483648 and 2147483647) then
+        raise exception '% must be an integer, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'number' and v_type <> 'number' then
+        raise exception '% must be a number, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'boolean' and v_type <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'text' and v_type <> 'string' then
+        raise exception '% must be a string, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'uuid' and (
+        v_type <> 'string'
+        or v_text !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+    ) then
+        raise exception '% must be a UUID, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'time' then
+        begin
+            if v_type <> 'string' or not isfinite(v_text::timestamptz) then
+                raise exception using errcode = '22007';
+            end if;
+        exception when others then
+            raise exception '% must be a finite ISO 8601 time, got %', p_field, v
+                using errcode = '22023';
+        end;
+    end if;
+    return v_text;
+end;
+$$;
+comment on function llm.request_field(jsonb, text, text) is
+'Field of a request payload as text, after checking it is an integer, number, boolean, text, uuid or time (22023 naming the field otherwise); NULL when absent.';
+
+-- ---- sql/request_log/23_batches.sql ----
+
+-- Logging from JSON and in batches.
+
+-- Logs one request given as a JSON object with the parameter names of llm.log_request().
+create or replace function llm.log_request_json(p_request jsonb)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_unknown text;
+begin
+    if jsonb_typeof(p_request) is distinct from 'object' then
+        raise exception 'a request must be a JSON object, got %', coalesce(p_request::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    select string_agg(k, ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_request) as k
+    where k not in (
+        'provider', 'model', 'request_type', 'user_id', 'prompt_tokens', 'completion_tokens',
+        'cached_tokens', 'cost_usd', 'latency_ms', 'success', 'status_code', 'error_message',
+        'cache_hit', 'request_id', 'conversation_id', 'agent_id', 'metadata',
+        'cache_write_tokens', 'total_tokens', 'audio_seconds', 'time_to_first_token_ms',
+        'error_type', 'message_id', 'service', 'operation', 'request_body', 'response_body',
+        'created_at', 'reservation_id'
+    );
+    if v_unknown is not null then
+        raise exception 'unknown request field(s): %', v_unknown using errcode = '22023';
+    end if;
+    return llm.log_request(
+        provider => llm.request_field(p_request, 'provider', 'text'),
+        model => llm.request_field(p_request, 'model', 'text'),
+        request_type => coalesce(llm.request_field(p_request, 'request_type', 'text'), 'chat'),
+        user_id => llm.request_field(p_request, 'user_id', 'text'),
+        prompt_tokens => llm.request_field(p_request, 'prompt_tokens', 'integer')::integer,
+        completion_tokens => llm.request_field(p_request, 'completion_tokens', 'integer')::integer,
+        cached_tokens => llm.request_field(p_request, 'cached_tokens', 'integer')::integer,
+        cost_usd => llm.request_field(p_request, 'cost_usd', 'number')::numeric,
+        latency_ms => llm.request_field(p_request, 'latency_ms', 'integer')::integer,
+        success => coalesce(llm.request_field(p_request, 'success', 'boolean')::boolean, true),
+        status_code => llm.request_field(p_request, 'status_code', 'integer')::integer,
+        error_message => llm.request_field(p_request, 'error_message', 'text'),
+        cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
+        request_id => llm.request_field(p_request, 'request_id', 'text'),
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
+        agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
+        metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
+        cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,
+        total_tokens => llm.request_field(p_request, 'total_tokens', 'integer')::integer,
+        audio_seconds => llm.request_field(p_request, 'audio_seconds', 'number')::numeric,
+        time_to_first_token_ms => llm.request_field(
+            p_request, 'time_to_first_token_ms', 'integer'
+        )::integer,
+        error_type => llm.request_field(p_request, 'error_type', 'text'),
+        message_id => llm.request_field(p_request, 'message_id', 'uuid')::uuid,
+        service => llm.request_field(p_request, 'service', 'text'),
+        operation => llm.request_field(p_request, 'operation', 'text'),
+        request_body => nullif(p_request -> 'request_body', 'null'),
+        response_body => nullif(p_request -> 'response_body', 'null'),
+        created_at => llm.request_field(p_request, 'created_at', 'time')::timestamptz,
+        reservation_id => llm.request_field(p_request, 'reservation_id', 'uuid')::uuid
+    );
+end;
+$$;
+comment on function llm.log_request_json(jsonb) is
+'llm.log_request() for one JSON object whose keys are its parameter names; unknown keys and wrongly typed values raise 22023 naming the field.';
+
+-- Logs a batch in one call: all or nothing, so a bad item never half-logs a batch.
+create or replace function llm.log_requests(requests jsonb)
+returns bigint[]
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_ids bigint[] := '{}'::bigint[];
+    v_position integer := 0;
+    v_item jsonb;
+    v_state text;
+    v_message text;
+    v_hint text;
+begin
+    if jsonb_typeof(log_requests.requests) is distinct from 'array' then
+        raise exception 'requests must be a JSON array of request objects, got %',
+            coalesce(jsonb_typeof(log_requests.requests), 'NULL')
+            using errcode = '22023';
+    end if;
+    begin
+        for v_item in select e from jsonb_array_elements(log_requests.requests) as e loop
+            v_ids := v_ids || llm.log_request_json(v_item);
+            v_position := v_position + 1;
+        end loop;
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+            v_hint = pg_exception_hint;
+        if v_hint = '' then
+            raise exception 'requests[%]: %', v_position, v_message using errcode = v_state;
+        end if;
+        raise exception 'requests[%]: %', v_position, v_message
+            using errcode = v_state, hint = v_hint;
+    end;
+    return v_ids;
+end;
+$$;
+comment on function llm.log_requests(jsonb) is
+'Logs a JSON array of requests (keys as the parameters of llm.log_request) in one transaction and returns their ids in order. A bad item raises its error prefixed with requests[i] (0-based) and nothing is logged. Service role only.';
+grant execute on function llm.log_requests(jsonb) to service_role;
+
+-- Logs what it can and dead-letters the rest, so logging never breaks the caller nor loses data.
+create or replace function llm.try_log_requests(requests jsonb)
+returns table (item integer, id bigint, reject_id bigint, sqlstate text, error text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_position integer;
+begin
+    if jsonb_typeof(try_log_requests.requests) = 'object' then
+        try_log_requests.requests := jsonb_build_array(try_log_requests.requests);
+    end if;
+    if jsonb_typeof(try_log_requests.requests) is distinct from 'array' then
+        item := 0;
+        id := null;
+        sqlstate := '22023';
+        error := 'requests must be a JSON object or an array of them, got '
+            || coalesce(jsonb_typeof(try_log_requests.requests), 'NULL');
+        insert into llm.request_log_rejects as r (payload, sqlstate, error)
+        values (try_log_requests.requests, try_log_requests.sqlstate, try_log_requests.error)
+        returning r.id into try_log_requests.reject_id;
+        return next;
+        return;
+    end if;
+    for v_item, v_position in
+        select e, (o - 1)::integer
+        from jsonb_array_elements(try_log_requests.requests) with ordinality as a (e, o)
+    loop
+        item := v_position;
+        id := null;
+        reject_id := null;
+        sqlstate := null;
+        error := null;
+        begin
+            id := llm.log_request_json(v_item);
+        exception when others then
+            get stacked diagnostics
+                try_log_requests.sqlstate = returned_sqlstate,
+                try_log_requests.error = message_text;
+            insert into llm.request_log_rejects as r (payload, sqlstate, error)
+            values (v_item, try_log_requests.sqlstate, try_log_requests.error)
+            returning r.id into try_log_requests.reject_id;
+        end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.try_log_requests(jsonb) is
+'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
+grant execute on function llm.try_log_requests(jsonb) to service_role;
+
+-- ---- sql/request_log/24_recompute.sql ----
+
+-- Recomputing costs after a price fix; models without a price.
+
+-- Re-prices history after a price fix, journaling the cost changes so rollups stay exact.
+create or replace function llm.recompute_costs(
+    since timestamptz, until timestamptz, out repriced bigint, out cost_change_usd numeric
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('recompute costs');
+    if recompute_costs.since is null or recompute_costs.until is null then
+        raise exception 'since and until are required' using errcode = '22004';
+    end if;
+    if recompute_costs.until <= recompute_costs.since then
+        raise exception 'until (%) must be after since (%)', recompute_costs.until, recompute_costs.since
+            using errcode = '22023';
+    end if;
+    -- one recompute at a time: the next one starts from the costs the previous one committed,
+    -- so a price change is journaled once, and two runs never lock rows in opposite orders
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.recompute_costs', 0));
+    with priced as (
+        select
+            r.id,
+            r.created_at,
+            r.cache_hit,
+            r.cost_usd as old_cost,
+            r.saved_cost_usd as old_saved,
+            llm.estimate_cost(
+                r.provider, r.model, r.prompt_tokens, r.completion_tokens, r.cached_tokens,
+                r.cache_write_tokens, r.audio_seconds, r.created_at
+            ) as price
+        from llm.request_logs as r
+        where r.created_at >= recompute_costs.since
+            and r.created_at < recompute_costs.until
+            and r.cost_source <> 'caller'
+    ),
+
+    changed as (
+        select
+            p.*,
+            case when p.cache_hit then 0 else p.price end as new_cost,
+            case when p.cache_hit then p.price end as new_saved
+        from priced as p
+        where (case when p.cache_hit then 0 else p.price end, case when p.cache_hit then p.price end)
+            is distinct from (p.old_cost, p.old_saved)
+    ),
+
+    updated as (
+        update llm.request_logs as r
+        set cost_usd = c.new_cost,
+            saved_cost_usd = c.new_saved,
+            cost_source = case
+                when c.cache_hit then 'cache_hit'
+                when c.new_cost is null then 'unpriced'
+                else 'registry'
+            end
+        from changed as c
+        where r.id = c.id and r.created_at = c.created_at
+        returning
+            r.id, r.created_at, r.user_id, r.provider, r.model, r.request_type, r.success,
+            r.cache_hit, r.conversation_id, r.agent_id,
+            coalesce(c.new_cost, 0) - coalesce(c.old_cost, 0) as cost_delta,
+            coalesce(c.new_saved, 0) - coalesce(c.old_saved, 0) as saved_delta
+    ),
+
+    journaled as (
+        insert into llm.usage_journal (
+            request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+            prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+            cost_usd, success, cache_hit, saved_tokens, saved_cost_usd, conversation_id, agent_id
+        )
+        select
+            u.id, u.created_at, u.user_id, u.provider, u.model, u.request_type, 0,
+            0, 0, 0, 0, 0, u.cost_delta, u.success, u.cache_hit, 0, u.saved_delta,
+            u.conversation_id, u.agent_id
+        from updated as u
+        returning cost_usd
+    )
+
+    select count(*), coalesce(sum(j.cost_usd), 0)
+    into recompute_costs.repriced, recompute_costs.cost_change_usd
+    from journaled as j;
+end;
+$$;
+comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
+'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
+grant execute on function llm.recompute_costs(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Makes missing prices visible instead of silently zero.
+create or replace function llm.unpriced_models(since timestamptz default null, until timestamptz default null)
+returns table (
+    provider text, model text, requests bigint, first_seen timestamptz, last_seen timestamptz
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select r.provider, r.model, count(*), min(r.created_at), max(r.created_at)
+    from llm.request_logs as r
+    where r.cost_source = 'unpriced'
+        and r.created_at >= coalesce(unpriced_models.since, '-infinity')
+        and r.created_at < coalesce(unpriced_models.until, 'infinity')
+    group by r.provider, r.model
+    order by count(*) desc, r.provider, r.model;
+$$;
+comment on function llm.unpriced_models(timestamptz, timestamptz) is
+'Provider/model pairs logged without a known price (cost NULL) in [since, until), with counts: add their prices with llm.set_model_price(), then run llm.recompute_costs(). Rows visible to the caller only.';
+grant execute on function llm.unpriced_models(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- ---- sql/request_log/30_analytics.sql ----
+
+-- Analytics over the request log (security invoker: users see their own requests, admins all).
+
+-- Total API costs by user.
+create or replace function llm.cost_by_user(since timestamptz default null, until timestamptz default null)
+returns table (
+    user_id uuid, user_label text, total_requests bigint, total_cost_usd numeric, total_tokens bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.user_id,
+        llm.user_label(r.user_id),
+        count(*),
+        coalesce(sum(r.cost_usd), 0),
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(cost_by_user.since, '-infinity')
+        and r.created_at < coalesce(cost_by_user.until, 'infinity')
+    group by r.user_id
+    order by 4 desc, 3 desc;
+$$;
+comment on function llm.cost_by_user(timestamptz, timestamptz) is
+'Requests, cost and tokens consumed (cache hits excluded) per user in [since, until) (default: all time), costliest first. Users see themselves, admins everyone.';
+grant execute on function llm.cost_by_user(timestamptz, timestamptz) to authenticated, service_role;
+
+-- Error rate by model and request type.
+create or replace function llm.error_rate_by_model(
+    since timestamptz default null, until timestamptz default null
+)
+returns table (
+    model text, request_type llm.request_type, total_requests bigint, failed_requests bigint,
+    error_rate_pct numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.model,
+        r.request_type,
+        count(*),
+        count(*) filter (where not r.success),
+        round(100.0 * count(*) filter (where not r.success) / count(*), 2)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(error_rate_by_model.since, '-infinity')
+        and r.created_at < coalesce(error_rate_by_model.until, 'infinity')
+    group by r.model, r.request_type
+    order by 5 desc, 3 desc, 1, 2;
+$$;
+comment on function llm.error_rate_by_model(timestamptz, timestamptz) is
+'Requests, failures and error rate (percent, 2 decimals) per model and request type in [since, until), highest rate first.';
+grant execute on function llm.error_rate_by_model(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Latency by request type and model, with percentiles.
+create or replace function llm.latency_by_model(
+    since timestamptz default null, until timestamptz default null
+)
+returns table (
+    request_type llm.request_type, model text, request_count bigint, avg_latency_ms numeric,
+    p50_latency_ms numeric, p95_latency_ms numeric, avg_tokens numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        r.request_type,
+        r.model,
+        count(*),
+        round(avg(r.latency_ms), 2),
+        round(percentile_cont(0.5) within group (order by r.latency_ms)::numeric, 2),
+        round(percentile_cont(0.95) within group (order by r.latency_ms)::numeric, 2),
+        round(avg(r.tokens_total), 2)
+    from llm.request_logs as r
+    where r.success
+        and r.created_at >= coalesce(latency_by_model.since, '-infinity')
+        and r.created_at < coalesce(latency_by_model.until, 'infinity')
+    group by r.request_type, r.model
+    order by 1, 4 desc nulls last, 2;
+$$;
+comment on function llm.latency_by_model(timestamptz, timestamptz) is
+'Successful requests per request type and model in [since, until): count, average, median (p50) and p95 latency in ms, average tokens.';
+grant execute on function llm.latency_by_model(
+    timestamptz, timestamptz
+) to authenticated, service_role;
+
+-- Daily requests, tokens and cost.
+create or replace function llm.daily_usage(since timestamptz default null, until timestamptz default null)
+returns table (
+    date date, total_requests bigint, failed_requests bigint, total_cost_usd numeric,
+    total_tokens bigint, saved_tokens bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        (r.created_at at time zone llm.setting_text('period_timezone'))::date,
+        count(*),
+        count(*) filter (where not r.success),
+        coalesce(sum(r.cost_usd), 0),
+        -- tokens consumed: those of requests not answered from a cache, as in the rollups
+        coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0),
+        coalesce(sum(r.tokens_total) filter (where r.cache_hit), 0)
+    from llm.request_logs as r
+    where r.created_at >= coalesce(daily_usage.since, '-infinity')
+        and r.created_at < coalesce(daily_usage.until, 'infinity')
+    group by 1
+    order by 1 desc;
+$$;
+comment on function llm.daily_usage(timestamptz, timestamptz) is
+'Requests, failures, cost and tokens consumed (cache hits excluded, as in llm.daily_usage_summary and the rollups) per day (in the period_timezone setting) in [since, until), latest first; saved_tokens: the tokens of the cache hits.';
+grant execute on function llm.daily_usage(timestamptz, timestamptz) to authenticated, service_role;
+
+-- ---- sql/request_log/40_partitions.sql ----
+
+-- Daily partitions, and retention that drops only partitions whose usage is folded.
+
+-- The retention watermark: raw rows may only be dropped once their usage is folded.
+create or replace function llm.usage_folded_before()
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select coalesce(min(j.occurred_at), 'infinity'::timestamptz) from llm.usage_journal as j;
+$$;
+comment on function llm.usage_folded_before() is
+'Watermark T: the usage of every request logged before T is folded (no journal row older than T is left). infinity when the journal is empty. Exact when read while llm.request_logs is locked.';
+grant execute on function llm.usage_folded_before() to service_role;
+
+-- Creates the daily partitions of a range of UTC days, moving rows that waited in the
+-- default partition into their new partition.
+create or replace function llm.create_request_log_partitions(
+    from_day date default null, to_day date default null
+)
+returns setof text
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '5s'
+as $$
+declare
+    v_from date := coalesce(
+        create_request_log_partitions.from_day, (now() at time zone 'UTC')::date - 1
+    );
+    v_to date := coalesce(
+        create_request_log_partitions.to_day,
+        (now() at time zone 'UTC')::date + llm.setting_text('request_log_partitions_ahead')::integer
+    );
+    v_day date;
+    v_name text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+begin
+    perform llm.require_admin('create request log partitions');
+    if v_to < v_from then
+        raise exception 'to_day (%) is before from_day (%)', v_to, v_from using errcode = '22023';
+    end if;
+    if v_to - v_from > 3660 then
+        raise exception 'at most 3660 partitions at once, asked for %', v_to - v_from + 1
+            using errcode = '22023';
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.request_logs partitions', 0));
+    v_day := v_from;
+    while v_day <= v_to loop
+        v_name := 'request_logs_p' || to_char(v_day, 'YYYYMMDD');
+        if to_regclass('llm.' || v_name) is null then
+            v_lo := v_day::timestamp at time zone 'UTC';
+            v_hi := (v_day + 1)::timestamp at time zone 'UTC';
+            -- built detached and attached afterwards: attaching takes a weaker lock on the
+            -- parent than creating a partition in place, so logging goes on meanwhile
+            -- a day that can still receive rows (log_request takes created_at up to one day
+            -- ahead): a logger that routed a row of it to the default partition before the
+            -- attach would fail the attach, or fail itself after it (23514). Such a day is
+            -- attached with logging paused: the lock waits for the inserts in flight and holds
+            -- new ones until commit. Days further ahead are attached without pausing anything.
+            if v_lo < clock_timestamp() + interval '2 days' then
+                lock table llm.request_logs in share mode;
+            end if;
+            execute format(
+                'create table llm.%I (like llm.request_logs including defaults including constraints)',
+                v_name
+            );
+            if exists (
+                select from llm.request_logs_default as d
+                where d.created_at >= v_lo and d.created_at < v_hi
+            ) then
+                lock table llm.request_logs_default in access exclusive mode;
+                execute format(
+                    'with moved as (delete from llm.request_logs_default'
+                    ' where created_at >= $1 and created_at < $2 returning *)'
+                    ' insert into llm.%I select * from moved',
+                    v_name
+                ) using v_lo, v_hi;
+            end if;
+            execute format(
+                'alter table llm.%I add constraint %I check (created_at >= %L and created_at < %L)',
+                v_name, v_name || '_bounds', v_lo, v_hi
+            );
+            execute format(
+                'alter table llm.request_logs attach partition llm.%I for values from (%L) to (%L)',
+                v_name, v_lo, v_hi
+            );
+            execute format('alter table llm.%I drop constraint %I', v_name, v_name || '_bounds');
+            execute format('alter table llm.%I enable row level security', v_name);
+            execute format('revoke all on llm.%I from public, anon, authenticated, service_role', v_name);
+            return next v_name;
+        end if;
+        v_day := v_day + 1;
+    end loop;
+end;
+$$;
+comment on function llm.create_request_log_partitions(date, date) is
+'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
+grant execute on function llm.create_request_log_partitions(
+    date, date
+) to authenticated, service_role;
+
+-- Drops whole expired partitions (no DELETE bloat), never before their usage is folded.
+create or replace function llm.apply_request_log_retention()
+returns table (partition_name text, action text, row_count bigint, bytes bigint)
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '5s'
+as $$
+declare
+    v_days integer := llm.setting_text('request_log_retention_days')::integer;
+    v_cutoff timestamptz;
+    v_folded timestamptz;
+    v_count bigint;
+    p record;
+begin
+    perform llm.require_admin('apply request log retention');
+    if v_days <= 0 then
+        return;
+    end if;
+    v_cutoff := ((now() at time zone 'UTC')::date - v_days)::timestamp at time zone 'UTC';
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('llm.request_logs partitions', 0));
+    v_folded := llm.usage_folded_before();
+    for p in
+        select
+            c.relname,
+            (to_date(substring(c.relname from 15), 'YYYYMMDD')::timestamp at time zone 'UTC')
+            + interval '1 day' as hi
+        from pg_catalog.pg_inherits as i
+        join pg_catalog.pg_class as c on c.oid = i.inhrelid
+        where i.inhparent = 'llm.request_logs'::regclass
+            and c.relname ~ '^request_logs_p\d{8}$'
+        order by c.relname
+    loop
+        continue when p.hi > v_cutoff;
+        partition_name := p.relname;
+        row_count := null;
+        bytes := null;
+        if p.hi > v_folded then
+            action := 'kept: usage not folded yet';
+            return next;
+            continue;
+        end if;
+        -- no insert is in flight once the parent is locked; then the watermark is exact
+        lock table llm.request_logs in access exclusive mode;
+        v_folded := llm.usage_folded_before();
+        if p.hi > v_folded then
+            action := 'kept: usage not folded yet';
+            return next;
+            continue;
+        end if;
+        bytes := pg_catalog.pg_total_relation_size(format('llm.%I', p.relname)::regclass);
+        execute format('drop table llm.%I', p.relname);
+        action := 'dropped';
+        return next;
+    end loop;
+
+    -- rows that waited in the default partition expire row by row, each once folded
+    delete from llm.request_logs_default as d
+    where d.created_at < v_cutoff
+        and not exists (select from llm.usage_journal as j where j.request_log_id = d.id);
+    get diagnostics v_count = row_count;
+    if v_count > 0 then
+        partition_name := 'request_logs_default';
+        action := 'deleted expired rows';
+        row_count := v_count;
+        bytes := null;
+        return next;
+    end if;
+
+    -- a request id is remembered as long as its row exists
+    delete from llm.request_ids as r
+    where r.created_at < v_cutoff
+        and not exists (
+            select from llm.request_logs as l
+            where l.id = r.request_log_id and l.created_at = r.created_at
+        );
+end;
+$$;
+comment on function llm.apply_request_log_retention() is
+'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
+grant execute on function llm.apply_request_log_retention() to authenticated, service_role;
+
+-- ---- sql/usage/21_views.sql ----
+
+-- Usage views (security invoker: users see their own usage, admins everyone's).
+
+create or replace view llm.usage_live with (security_invoker = true) as
+with tz as materialized (select llm.setting_text('period_timezone') as name)
+
+select
+    r.user_id,
+    r.period_type,
+    r.period_start,
+    r.provider,
+    r.model,
+    r.request_type,
+    r.requests,
+    r.failed_requests,
+    r.prompt_tokens,
+    r.completion_tokens,
+    r.cached_tokens,
+    r.cache_write_tokens,
+    r.total_tokens,
+    r.audio_seconds,
+    r.cost_usd,
+    r.cache_hits,
+    r.saved_tokens,
+    r.saved_cost_usd,
+    r.last_activity
+from llm.usage_rollups as r
+union all
+select
+    j.user_id,
+    p.period_type,
+    p.period_start,
+    j.provider,
+    j.model,
+    j.request_type,
+    j.requests::bigint as requests,
+    (case when j.success then 0 else j.requests end)::bigint as failed_requests,
+    j.prompt_tokens::bigint as prompt_tokens,
+    j.completion_tokens::bigint as completion_tokens,
+    j.cached_tokens::bigint as cached_tokens,
+    j.cache_write_tokens::bigint as cache_write_tokens,
+    j.total_tokens::bigint as total_tokens,
+    coalesce(j.audio_seconds, 0) as audio_seconds,
+    coalesce(j.cost_usd, 0) as cost_usd,
+    (case when j.cache_hit then j.requests else 0 end)::bigint as cache_hits,
+    j.saved_tokens::bigint as saved_tokens,
+    coalesce(j.saved_cost_usd, 0) as saved_cost_usd,
+    case when j.requests > 0 then j.occurred_at end as last_activity
+from llm.usage_journal as j
+cross join tz
+cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p;
+comment on view llm.usage_live is
+'Exact, real-time usage: the rollup rows plus the journal rows not folded yet, bucketed the same way (daily, weekly, monthly, yearly in period_timezone). Sum it per user and period; read it in one statement.';
+revoke all on llm.usage_live from anon, authenticated, service_role;
+grant select on llm.usage_live to authenticated, service_role;
+
+create or replace view llm.usage_members_live with (security_invoker = true) as
+with tz as materialized (select llm.setting_text('period_timezone') as name)
+
+select
+    m.user_id,
+    m.period_type,
+    m.period_start,
+    m.member_type,
+    m.member_id
+from llm.usage_rollup_members as m
+union all
+select
+    j.user_id,
+    p.period_type,
+    p.period_start,
+    t.member_type,
+    t.member_id
+from llm.usage_journal as j
+cross join tz
+cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p
+cross join
+    lateral (
+        values ('conversation', j.conversation_id), ('agent', j.agent_id)
+    ) as t (member_type, member_id)
+where j.user_id is not null and t.member_id is not null;
+comment on view llm.usage_members_live is
+'Conversations and agents of each user and period, folded or not (may repeat: count distinct).';
+revoke all on llm.usage_members_live from anon, authenticated, service_role;
+grant select on llm.usage_members_live to authenticated, service_role;
+
+create or replace view llm.daily_usage_summary with (security_invoker = true) as
+select
+    l.period_start as date,
+    l.provider,
+    l.model,
+    l.request_type,
+    sum(l.requests) as count,
+    sum(l.failed_requests) as failed_count,
+    sum(l.total_tokens) as total_tokens,
+    sum(l.cost_usd) as total_cost,
+    sum(l.cache_hits) as cache_hits,
+    sum(l.saved_cost_usd) as saved_cost,
+    sum(l.saved_tokens) as saved_tokens
+from llm.usage_live as l
+where l.period_type = 'daily'
+group by l.period_start, l.provider, l.model, l.request_type;
+comment on view llm.daily_usage_summary is
+'Requests (count), tokens consumed (total_tokens: cache hits excluded, as in llm.daily_usage()) and cost (total_cost, USD) per day (period_timezone), provider, model and request type, with the cache hits, their tokens (saved_tokens) and what they saved (saved_cost); from the rollups, real time. Users see their own usage, admins everyone''s.';
+revoke all on llm.daily_usage_summary from anon, authenticated, service_role;
+grant select on llm.daily_usage_summary to authenticated, service_role;
+
+create or replace view llm.user_token_usage with (security_invoker = true) as
+select
+    l.user_id,
+    (llm.usage_period_bounds(l.period_type, l.period_start)).starts_at as period_start,
+    (llm.usage_period_bounds(l.period_type, l.period_start)).ends_at as period_end,
+    l.period_type,
+    sum(l.prompt_tokens) as total_prompt_tokens,
+    sum(l.completion_tokens) as total_completion_tokens,
+    sum(l.total_tokens) as total_tokens,
+    sum(l.cost_usd) as total_cost_usd,
+    sum(l.requests) as message_count,
+    (
+        select count(distinct m.member_id) from llm.usage_members_live as m
+        where m.user_id = l.user_id and m.period_type = l.period_type
+            and m.period_start = l.period_start and m.member_type = 'conversation'
+    ) as conversation_count,
+    array(
+        select distinct m.member_id from llm.usage_members_live as m
+        where m.user_id = l.user_id and m.period_type = l.period_type
+            and m.period_start = l.period_start and m.member_type = 'agent'
+        order by m.member_id
+    ) as agent_ids,
+    max(l.last_activity) as last_activity
+from llm.usage_live as l
+where l.user_id is not null
+group by l.user_id, l.period_type, l.period_start;
+comment on view llm.user_token_usage is
+'Per user and period (daily, weekly, monthly, yearly): prompt, completion and total tokens, cost, requests (message_count), distinct conversations, agents used and last activity; the shape of a user_token_usage table, real time. Users see their own, admins everyone''s.';
+revoke all on llm.user_token_usage from anon, authenticated, service_role;
+grant select on llm.user_token_usage to authenticated, service_role;
+
+create or replace view llm.user_usage_stats with (security_invoker = true) as
+select
+    l.user_id,
+    l.period_type,
+    l.period_start,
+    (l.period_start + llm.period_step(l.period_type))::date - 1 as period_end,
+    sum(l.total_tokens) as tokens_consumed,
+    sum(l.requests) as requests_count,
+    sum(l.cost_usd) as cost_usd,
+    (
+        select q.token_limit from llm.effective_quotas(l.user_id) as q
+        where q.quota_period = l.period_type
+    ) as quota_limit
+from llm.usage_live as l
+where l.user_id is not null and l.period_type = 'daily'
+group by l.user_id, l.period_type, l.period_start;
+comment on view llm.user_usage_stats is
+'Per user and day (daily rows only, like the user_usage_stats table it replaces; period_type is always daily): tokens_consumed (cache hits excluded), requests_count, cost and the daily token quota_limit in force, with period_start and period_end (the same day) as dates; real time. Weekly, monthly and yearly totals: llm.user_token_usage.';
+revoke all on llm.user_usage_stats from anon, authenticated, service_role;
+grant select on llm.user_usage_stats to authenticated, service_role;
+
+-- ---- sql/usage/23_fold.sql ----
+
+-- Adds the given journal rows to the rollups and deletes them, in one statement: the rows
+-- leave the journal exactly when their usage enters the rollups. Rollup rows are written in a
+-- fixed order, so concurrent writers cannot deadlock.
+create or replace function llm.fold_rows(p_rows tid[], p_tz text)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_folded bigint;
+begin
+    with batch as (
+        delete from llm.usage_journal as j
+        where j.ctid = any(p_rows)
+        returning j.*
+    ),
+
+    bucketed as (
+        select b.*, p.period_type, p.period_start
+        from batch as b
+        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
+    ),
+
+    rolled as (
+        insert into llm.usage_rollups as r (
+            user_id, period_type, period_start, provider, model, request_type, requests,
+            failed_requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+            total_tokens, audio_seconds, cost_usd, cache_hits, saved_tokens, saved_cost_usd,
+            last_activity
+        )
+        select
+            k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type,
+            sum(k.requests),
+            coalesce(sum(k.requests) filter (where not k.success), 0),
+            sum(k.prompt_tokens),
+            sum(k.completion_tokens),
+            sum(k.cached_tokens),
+            sum(k.cache_write_tokens),
+            sum(k.total_tokens),
+            coalesce(sum(k.audio_seconds), 0),
+            coalesce(sum(k.cost_usd), 0),
+            coalesce(sum(k.requests) filter (where k.cache_hit), 0),
+            sum(k.saved_tokens),
+            coalesce(sum(k.saved_cost_usd), 0),
+            max(k.occurred_at) filter (where k.requests > 0)
+        from bucketed as k
+        group by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        -- a fixed order, so concurrent writers of the same rows cannot deadlock
+        order by k.user_id, k.period_type, k.period_start, k.provider, k.model, k.request_type
+        on conflict on constraint usage_rollups_key do update
+            set requests = r.requests + excluded.requests,
+                failed_requests = r.failed_requests + excluded.failed_requests,
+                prompt_tokens = r.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = r.completion_tokens + excluded.completion_tokens,
+                cached_tokens = r.cached_tokens + excluded.cached_tokens,
+                cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+                total_tokens = r.total_tokens + excluded.total_tokens,
+                audio_seconds = r.audio_seconds + excluded.audio_seconds,
+                cost_usd = r.cost_usd + excluded.cost_usd,
+                cache_hits = r.cache_hits + excluded.cache_hits,
+                saved_tokens = r.saved_tokens + excluded.saved_tokens,
+                saved_cost_usd = r.saved_cost_usd + excluded.saved_cost_usd,
+                last_activity = greatest(r.last_activity, excluded.last_activity),
+                updated_at = now()
+    ),
+
+    members as (
+        insert into llm.usage_rollup_members (user_id, period_type, period_start, member_type, member_id)
+        select distinct m.user_id, m.period_type, m.period_start, m.member_type, m.member_id
+        from bucketed as k
+        cross join lateral (
+            values
+            (k.user_id, k.period_type, k.period_start, 'conversation', k.conversation_id),
+            (k.user_id, k.period_type, k.period_start, 'agent', k.agent_id)
+        ) as m (user_id, period_type, period_start, member_type, member_id)
+        where m.user_id is not null and m.member_id is not null
+        order by 1, 2, 3, 4, 5
+        on conflict do nothing
+    )
+
+    select count(*) into v_folded from batch;
+    return v_folded;
+end;
+$$;
+comment on function llm.fold_rows(tid[], text) is
+'Moves the journal rows at p_rows (locked by the caller) into llm.usage_rollups and llm.usage_rollup_members in periods of time zone p_tz, deleting them in the same statement. Returns the rows folded. Internal: called by llm.fold_journal().';
+
+-- Folding the usage journal into rollups.
+
+-- Moves journal rows into the rollups in one transaction, so reads never count them twice.
+-- Rows another folder holds are skipped, so folders never wait for each other. A row that
+-- cannot be folded goes to the dead letter with its error instead of blocking the others.
+-- The caller holds the fold lock in shared mode.
+create or replace function llm.fold_journal(p_max_rows integer, p_user_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm.setting_text('period_timezone');
+    v_rows tid [];
+    v_row tid;
+    v_folded bigint;
+    v_state text;
+    v_error text;
+begin
+    -- a bad setting is everyone's problem, not a row's: it fails the fold, nothing is dead-lettered
+    perform now() at time zone v_tz;
+    if p_user_id is null then
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b limit p_max_rows for update skip locked
+        );
+    else
+        -- oldest first, through the (user_id, occurred_at) index, never a scan of the journal
+        v_rows := array(
+            select b.ctid from llm.usage_journal as b
+            where b.user_id = p_user_id
+            order by b.occurred_at
+            limit p_max_rows
+            for update skip locked
+        );
+    end if;
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+
+    begin
+        v_folded := llm.fold_rows(v_rows, v_tz);
+    exception when data_exception or program_limit_exceeded then
+        -- one row the rollups cannot take must not stop the rest: row by row, each failing one
+        -- moves to the dead letter with its reason
+        v_folded := 0;
+        foreach v_row in array v_rows loop
+            begin
+                v_folded := v_folded + llm.fold_rows(array[v_row], v_tz);
+            exception when data_exception or program_limit_exceeded then
+                get stacked diagnostics v_state = returned_sqlstate, v_error = message_text;
+                with moved as (
+                    delete from llm.usage_journal as j where j.ctid = v_row returning j.*
+                )
+
+                insert into llm.usage_journal_rejects (
+                    request_log_id, occurred_at, user_id, journal_row, sqlstate, error
+                )
+                select m.request_log_id, m.occurred_at, m.user_id, to_jsonb(m), v_state, v_error
+                from moved as m;
+                v_folded := v_folded + 1;
+            end;
+        end loop;
+    end;
+    return v_folded;
+end;
+$$;
+comment on function llm.fold_journal(integer, uuid) is
+'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
+
+-- One fold transaction, one at a time: a call that finds another one running has nothing to do.
+create or replace function llm.fold_usage(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
+begin
+    perform llm.require_admin('fold usage');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_usage job', 0))
+        -- a recompute holds the fold lock exclusively while it replaces rollups
+        or not pg_catalog.pg_try_advisory_xact_lock_shared(
+            pg_catalog.hashtextextended('llm.usage_rollups fold', 0)
+        ) then
+        return 0;
+    end if;
+    return llm.fold_journal(v_max, null);
+end;
+$$;
+comment on function llm.fold_usage(integer) is
+'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
+grant execute on function llm.fold_usage(integer) to authenticated, service_role;
+
+-- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
+-- each one, so no fold transaction holds a busy user's rollup rows for long (reservations
+-- that fold that user's rows inline give up after a few milliseconds rather than wait).
+-- A procedure, for COMMIT: hence no SET clause and not security definer (llm.fold_usage
+-- checks the caller); call it outside a transaction block, as pg_cron does.
+create or replace procedure llm.run_usage_fold(max_batches integer default 100)
+language plpgsql
+as $$
+declare
+    v_batch integer := llm.setting_text('usage_fold_batch_rows')::integer;
+    v_folded bigint;
+begin
+    if run_usage_fold.max_batches is null or run_usage_fold.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_usage_fold.max_batches loop
+        v_folded := llm.fold_usage(v_batch);
+        commit;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+end;
+$$;
+comment on procedure llm.run_usage_fold is
+'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, each committed on its own, until the journal is empty or max_batches batches are done; stops at once when another fold is running. Call it outside a transaction block. Admins and service role.';
+revoke execute on procedure llm.run_usage_fold(integer) from public, anon;
+grant execute on procedure llm.run_usage_fold(integer) to authenticated, service_role;
+
+-- ---- sql/usage/25_backfill.sql ----
+
+-- Resumable backfills and the legacy usage importer.
+
+-- Registers a resumable recompute of a range of days for every user.
+create or replace function llm.start_usage_backfill(
+    from_day date, to_day date, batch_periods integer default 7
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_id bigint;
+begin
+    perform llm.require_admin('backfill usage');
+    if start_usage_backfill.from_day is null or start_usage_backfill.to_day is null then
+        raise exception 'from_day and to_day are required' using errcode = '22004';
+    end if;
+    if start_usage_backfill.to_day < start_usage_backfill.from_day then
+        raise exception 'to_day (%) is before from_day (%)', start_usage_backfill.to_day, start_usage_backfill.from_day
+            using errcode = '22023';
+    end if;
+    if start_usage_backfill.batch_periods is null
+        or start_usage_backfill.batch_periods not between 1 and 366 then
+        raise exception 'batch_periods must be between 1 and 366, got %',
+            coalesce(start_usage_backfill.batch_periods::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    insert into llm.usage_backfills as b (from_day, to_day, batch_periods)
+    values (start_usage_backfill.from_day, start_usage_backfill.to_day, start_usage_backfill.batch_periods)
+    returning b.id into v_id;
+    return v_id;
+end;
+$$;
+comment on function llm.start_usage_backfill(date, date, integer) is
+'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
+grant execute on function llm.start_usage_backfill(
+    date, date, integer
+) to authenticated, service_role;
+
+-- Runs the next batches of queued backfills; progress is committed with each call.
+create or replace function llm.run_usage_backfill(max_batches integer default 10)
+returns table (
+    backfill_id bigint, period_type text, first_period date, last_period date,
+    rollup_rows bigint, skipped_periods integer, status text
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_types constant text[] := array['daily', 'weekly', 'monthly', 'yearly'];
+    v_batches integer := 0;
+    v_last date;
+    v_next text;
+    b record;
+begin
+    perform llm.require_admin('backfill usage');
+    if run_usage_backfill.max_batches is null or run_usage_backfill.max_batches < 1 then
+        raise exception 'max_batches must be >= 1, got %',
+            coalesce(run_usage_backfill.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    while v_batches < run_usage_backfill.max_batches loop
+        select * into b
+        from llm.usage_backfills as f
+        where f.status <> 'done'
+        order by f.id
+        limit 1
+        for update skip locked;
+        exit when not found;
+        backfill_id := b.id;
+        if b.period_type is null then
+            b.period_type := v_types[1];
+            b.next_start := llm.period_floor(v_types[1], b.from_day);
+        end if;
+        v_last := llm.period_floor(b.period_type, b.to_day);
+        if b.next_start > v_last then
+            -- this period type is done: go on with the next one, or finish
+            v_next := v_types[array_position(v_types, b.period_type) + 1];
+            update llm.usage_backfills as f
+            set period_type = v_next,
+                next_start = llm.period_floor(v_next, b.from_day),
+                status = case when v_next is null then 'done' else 'running' end,
+                finished_at = case when v_next is null then now() end,
+                updated_at = now()
+            where f.id = b.id;
+            if v_next is null then
+                period_type := null;
+                first_period := null;
+                last_period := null;
+                rollup_rows := null;
+                skipped_periods := null;
+                status := 'done';
+                return next;
+            end if;
+            continue;
+        end if;
+        period_type := b.period_type;
+        first_period := b.next_start;
+        last_period := least(
+            (b.next_start + (b.batch_periods - 1) * llm.period_step(b.period_type))::date, v_last
+        );
+        -- periods the raw log no longer covers keep their folded totals
+        skipped_periods := 0;
+        while first_period <= last_period
+            and (llm.usage_period_bounds(b.period_type, first_period)).starts_at < llm.raw_usage_kept_since() loop
+            first_period := (first_period + llm.period_step(b.period_type))::date;
+            skipped_periods := skipped_periods + 1;
+        end loop;
+        rollup_rows := 0;
+        if first_period <= last_period then
+            rollup_rows := llm.rebuild_usage_rollups(b.period_type, first_period, last_period, null, true);
+        end if;
+        update llm.usage_backfills as f
+        set period_type = b.period_type,
+            next_start = (last_period + llm.period_step(b.period_type))::date,
+            periods_done = f.periods_done + (
+                select count(*) from generate_series(
+                    b.next_start::timestamp, last_period::timestamp, llm.period_step(b.period_type)
+                )
+            ) - skipped_periods,
+            periods_skipped = f.periods_skipped + skipped_periods,
+            rollup_rows = f.rollup_rows + run_usage_backfill.rollup_rows,
+            status = 'running',
+            updated_at = now()
+        where f.id = b.id;
+        status := 'running';
+        v_batches := v_batches + 1;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.run_usage_backfill(integer) is
+'Recomputes up to max_batches batches of the queued backfills (llm.usage_backfills), oldest first, daily periods, then weekly, monthly and yearly. Periods older than the raw log''s retention are skipped and keep their folded totals. Progress is saved with the transaction, so an interrupted run resumes where the last committed one stopped. Returns one row per batch. Admins and service role.';
+grant execute on function llm.run_usage_backfill(integer) to authenticated, service_role;
+
+-- Imports usage kept in legacy chat-message metadata (processingDetails) into the log.
+create or replace function llm.import_legacy_usage(messages jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_position integer := 0;
+    v_details jsonb;
+    v_request_id text;
+    v_imported integer := 0;
+    v_already integer := 0;
+    v_skipped integer := 0;
+    v_state text;
+    v_message text;
+begin
+    if jsonb_typeof(import_legacy_usage.messages) is distinct from 'array' then
+        raise exception 'messages must be a JSON array of chat messages, got %',
+            coalesce(jsonb_typeof(import_legacy_usage.messages), 'NULL')
+            using errcode = '22023';
+    end if;
+    begin
+        for v_item in select e from jsonb_array_elements(import_legacy_usage.messages) as e loop
+            if jsonb_typeof(v_item) is distinct from 'object' then
+                raise exception 'a message must be a JSON object, got %', jsonb_typeof(v_item)
+                    using errcode = '22023';
+            end if;
+            v_details := v_item #> '{metadata,processingDetails}';
+            if coalesce(v_item ->> 'role', '') <> 'assistant' or jsonb_typeof(v_details) is distinct from 'object' then
+                v_skipped := v_skipped + 1;
+            else
+                if llm.request_field(v_item, 'id', 'uuid') is null then
+                    raise exception 'id is required (the message id makes the import idempotent)'
+                        using errcode = '22004';
+                end if;
+                v_request_id := 'legacy-message:' || llm.request_field(v_item, 'id', 'uuid');
+                if exists (select from llm.request_ids as r where r.request_id = v_request_id) then
+                    v_already := v_already + 1;
+                else
+                    perform llm.log_request(
+                        provider => coalesce(
+                            llm.request_field(v_details, 'provider', 'text'),
+                            llm.request_field(v_item -> 'metadata', 'provider', 'text'),
+                            'unknown'
+                        ),
+                        model => coalesce(
+                            llm.request_field(v_details, 'model', 'text'),
+                            llm.request_field(v_item -> 'metadata', 'model', 'text'),
+                            'unknown'
+                        ),
+                        user_id => llm.request_field(v_item, 'sender_user_id', 'text'),
+                        prompt_tokens => coalesce(
+                            llm.request_field(v_details, 'prompt_tokens', 'integer')::integer, 0
+                        ),
+                        completion_tokens => coalesce(
+                            llm.request_field(v_details, 'completion_tokens', 'integer')::integer, 0
+                        ),
+                        total_tokens => llm.request_field(v_details, 'total_tokens', 'integer')::integer,
+                        latency_ms => llm.request_field(
+                            v_item -> 'metadata', 'processing_time_ms', 'integer'
+                        )::integer,
+                        request_id => v_request_id,
+                        conversation_id => llm.request_field(v_item, 'conversation_id', 'uuid')::uuid::text,
+                        agent_id => llm.request_field(v_item, 'sender_agent_id', 'uuid')::uuid,
+                        message_id => llm.request_field(v_item, 'id', 'uuid')::uuid,
+                        created_at => llm.request_field(v_item, 'created_at', 'time')::timestamptz,
+                        metadata => jsonb_build_object('imported_from', 'chat message metadata'),
+                        operation => 'legacy import'
+                    );
+                    v_imported := v_imported + 1;
+                end if;
+            end if;
+            v_position := v_position + 1;
+        end loop;
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
+        raise exception 'messages[%]: %', v_position, v_message using errcode = v_state;
+    end;
+    return jsonb_build_object('imported', v_imported, 'already_imported', v_already, 'skipped', v_skipped);
+end;
+$$;
+comment on function llm.import_legacy_usage(jsonb) is
+'Imports the usage of legacy chat messages (a JSON array of rows shaped like chat_messages_v2: id, conversation_id, sender_user_id, sender_agent_id, role, metadata.processingDetails.{prompt_tokens, completion_tokens, total_tokens, model, provider}, created_at) as logged requests; only assistant messages with processingDetails count. Idempotent (request_id legacy-message:<id>). All or nothing: a bad item raises its error prefixed with messages[i]. Returns {imported, already_imported, skipped}. Service role only.';
+grant execute on function llm.import_legacy_usage(jsonb) to service_role;
+
+-- ---- sql/usage/30_record.sql ----
+
+-- Recording usage the seed's way: llm.record_token_usage.
+
+-- Seed API: records tokens consumed by one request, through the request log.
+create or replace function llm.record_token_usage(
+    user_id text,
+    tokens_consumed integer,
+    provider text,
+    model text,
+    request_metadata jsonb default '{}'
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_user uuid := llm.resolve_user(record_token_usage.user_id, false);
+    v_meta jsonb := llm.check_metadata(record_token_usage.request_metadata, 'request_metadata');
+    v_prompt integer;
+    v_completion integer;
+    v_endpoint text;
+begin
+    if record_token_usage.tokens_consumed is null then
+        raise exception 'tokens_consumed is required' using errcode = '22004';
+    end if;
+    if record_token_usage.tokens_consumed < 0 then
+        raise exception 'tokens_consumed must be >= 0, got %', record_token_usage.tokens_consumed
+            using errcode = '22023';
+    end if;
+    v_prompt := llm.request_field(v_meta, 'prompt_tokens', 'integer')::integer;
+    v_completion := llm.request_field(v_meta, 'completion_tokens', 'integer')::integer;
+    v_endpoint := llm.request_field(v_meta, 'endpoint', 'text');
+    -- tokens not broken down count as completion tokens
+    v_prompt := coalesce(v_prompt, greatest(record_token_usage.tokens_consumed - v_completion, 0), 0);
+    v_completion := coalesce(v_completion, greatest(record_token_usage.tokens_consumed - v_prompt, 0));
+    if v_prompt + v_completion > record_token_usage.tokens_consumed then
+        raise exception 'request_metadata prompt_tokens + completion_tokens (%) exceed tokens_consumed (%)',
+            v_prompt + v_completion, record_token_usage.tokens_consumed
+            using errcode = '22023';
+    end if;
+    perform llm.log_request(
+        provider => record_token_usage.provider,
+        model => record_token_usage.model,
+        request_type => case
+            when v_endpoint ~* 'chat' then 'chat'
+            when v_endpoint ~* 'embedding' then 'embedding'
+            when v_endpoint ~* 'transcription' then 'transcription'
+            when v_endpoint ~* 'speech' then 'speech'
+            when v_endpoint ~* 'image' then 'image'
+            when v_endpoint ~* 'moderation' then 'moderation'
+            when v_endpoint ~* 'rerank' then 'rerank'
+            when v_endpoint ~* 'completion' then 'completion'
+            when v_endpoint is null then 'chat'
+            else 'other'
+        end,
+        user_id => v_user::text,
+        prompt_tokens => v_prompt,
+        completion_tokens => v_completion,
+        cached_tokens => coalesce(llm.request_field(v_meta, 'cached_tokens', 'integer')::integer, 0),
+        total_tokens => record_token_usage.tokens_consumed,
+        cost_usd => llm.request_field(v_meta, 'cost_usd', 'number')::numeric,
+        request_id => llm.request_field(v_meta, 'request_id', 'text'),
+        conversation_id => llm.request_field(v_meta, 'conversation_id', 'text'),
+        agent_id => llm.request_field(v_meta, 'agent_id', 'uuid')::uuid,
+        reservation_id => llm.request_field(v_meta, 'reservation_id', 'uuid')::uuid,
+        operation => v_endpoint,
+        metadata => v_meta
+    );
+    return true;
+end;
+$$;
+comment on function llm.record_token_usage(text, integer, text, text, jsonb) is
+'Records tokens consumed by one request as a logged request (llm.log_request) and returns true. request_metadata may carry prompt_tokens, completion_tokens (tokens not broken down count as completion), endpoint (sets request_type: chat/completions is chat, embeddings is embedding, ...), cached_tokens, cost_usd, request_id (idempotency), conversation_id, agent_id and reservation_id. Bad input raises 22004/22023 and records nothing. Service role only.';
+grant execute on function llm.record_token_usage(text, integer, text, text, jsonb) to service_role;
+
+-- ---- sql/usage/42_completion.sql ----
+
+-- One atomic chat turn: message, logged request and settled reservation.
+
+-- Stores the assistant message, logs its request and settles its reservation in one
+-- transaction, so a turn is never saved without its usage nor billed without its message.
+create or replace function llm.record_completion(
+    conversation_id text,
+    content text,
+    provider text,
+    model text,
+    prompt_tokens integer default 0,
+    completion_tokens integer default 0,
+    reservation_id uuid default null,
+    request_id text default null,
+    user_id text default null,
+    cached_tokens integer default 0,
+    total_tokens integer default null,
+    cost_usd numeric default null,
+    latency_ms integer default null,
+    agent_id uuid default null,
+    metadata jsonb default null,
+    request_metadata jsonb default '{}',
+    out message_id uuid,
+    out request_log_id bigint
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    -- locks the conversation: concurrent turns of one conversation append one after another
+    v_conv llm.conversations := llm.find_conversation(
+        record_completion.conversation_id, 'conversation_id', record_completion.user_id, true
+    );
+    v_msg llm.messages;
+    v_logged_in uuid;
+begin
+    -- a retried turn (same request_id) returns what the first one stored
+    if record_completion.request_id is not null then
+        select r.request_log_id, l.message_id, l.conversation_id
+        into request_log_id, message_id, v_logged_in
+        from llm.request_ids as r
+        left join llm.request_logs as l on l.id = r.request_log_id and l.created_at = r.created_at
+        where r.request_id = record_completion.request_id;
+        if found then
+            if message_id is null or v_logged_in is distinct from v_conv.id then
+                raise exception 'request_id % was already logged for another turn',
+                    quote_literal(record_completion.request_id)
+                    using errcode = '23505';
+            end if;
+            -- its usage is logged already: the retry's reservation is settled with nothing more
+            if record_completion.reservation_id is not null then
+                perform llm.settle_reservation(
+                    record_completion.reservation_id, v_conv.user_id, request_log_id, 0, 0
+                );
+            end if;
+            return;
+        end if;
+    end if;
+    v_msg := llm.insert_message(
+        v_conv.id, false, null, 'assistant', record_completion.content, record_completion.metadata,
+        record_completion.model, record_completion.total_tokens, record_completion.prompt_tokens,
+        record_completion.completion_tokens
+    );
+    message_id := v_msg.id;
+    request_log_id := llm.log_request(
+        provider => record_completion.provider,
+        model => record_completion.model,
+        user_id => v_conv.user_id::text,
+        prompt_tokens => record_completion.prompt_tokens,
+        completion_tokens => record_completion.completion_tokens,
+        cached_tokens => record_completion.cached_tokens,
+        total_tokens => record_completion.total_tokens,
+        cost_usd => record_completion.cost_usd,
+        latency_ms => record_completion.latency_ms,
+        request_id => record_completion.request_id,
+        conversation_id => v_conv.id::text,
+        message_id => v_msg.id,
+        agent_id => record_completion.agent_id,
+        metadata => record_completion.request_metadata,
+        reservation_id => record_completion.reservation_id
+    );
+    -- log_request draws a new id for every call and returns another row's id only when the
+    -- request_id was logged meanwhile by someone else (a concurrent turn or log_request):
+    -- then this message would have no usage of its own, so the whole turn is refused
+    if request_log_id <> currval('llm.request_logs_id_seq') then
+        raise exception 'request_id % was already logged for another turn',
+            quote_literal(record_completion.request_id)
+            using errcode = '23505';
+    end if;
+end;
+$$;
+comment on function llm.record_completion(
+    text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric, integer,
+    uuid, jsonb, jsonb
+) is
+'One atomic chat turn: appends the assistant message (content, model, tokens, metadata) to the conversation''s active branch, logs the request for the conversation''s owner (llm.log_request, with message_id and conversation_id) and settles reservation_id, all in one transaction; any error stores nothing. Returns message_id and request_log_id; a retry with the same request_id returns the first turn''s ids, stores nothing and settles the retry''s reservation_id. Unknown or not-owned conversations raise P0002 (user_id, when given, must be the owner). Service role only.';
+grant execute on function llm.record_completion(
+    text, text, text, text, integer, integer, uuid, text, text, integer, integer, numeric,
+    integer, uuid, jsonb, jsonb
+) to service_role;
+
+-- ---- sql/usage/80_policies.sql ----
+
+-- Row level security policies of usage rollups, quotas, reservations and backfills.
+
+drop policy if exists "Users read their own usage rollups" on llm.usage_rollups;
+create policy "Users read their own usage rollups" on llm.usage_rollups
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own usage rollups" on llm.usage_rollups is
+'A signed-in user sees the rollups of their own usage.';
+
+drop policy if exists "Admins read all usage rollups" on llm.usage_rollups;
+create policy "Admins read all usage rollups" on llm.usage_rollups
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all usage rollups" on llm.usage_rollups is
+'Package admins see everyone''s usage rollups.';
+
+drop policy if exists "Users read their own usage members" on llm.usage_rollup_members;
+create policy "Users read their own usage members" on llm.usage_rollup_members
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own usage members" on llm.usage_rollup_members is
+'A signed-in user sees which of their conversations and agents were active per period.';
+
+drop policy if exists "Admins read all usage members" on llm.usage_rollup_members;
+create policy "Admins read all usage members" on llm.usage_rollup_members
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all usage members" on llm.usage_rollup_members is
+'Package admins see every user''s active conversations and agents per period.';
+
+drop policy if exists "Users read the quotas that apply to them" on llm.usage_quotas;
+create policy "Users read the quotas that apply to them" on llm.usage_quotas
+for select to authenticated using (user_id = (select auth.uid()) or user_id is null);
+comment on policy "Users read the quotas that apply to them" on llm.usage_quotas is
+'A signed-in user sees their own quotas and the defaults for everyone.';
+
+drop policy if exists "Admins read all quotas" on llm.usage_quotas;
+create policy "Admins read all quotas" on llm.usage_quotas
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all quotas" on llm.usage_quotas is
+'Package admins see every user''s quotas.';
+
+drop policy if exists "Users read their own reservations" on llm.quota_reservations;
+create policy "Users read their own reservations" on llm.quota_reservations
+for select to authenticated using (user_id = (select auth.uid()));
+comment on policy "Users read their own reservations" on llm.quota_reservations is
+'A signed-in user sees the quota held by their requests in flight.';
+
+drop policy if exists "Admins read all reservations" on llm.quota_reservations;
+create policy "Admins read all reservations" on llm.quota_reservations
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read all reservations" on llm.quota_reservations is
+'Package admins see every open quota reservation.';
+
+drop policy if exists "Admins read usage backfills" on llm.usage_backfills;
+create policy "Admins read usage backfills" on llm.usage_backfills
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read usage backfills" on llm.usage_backfills is
+'Package admins follow the progress of rollup backfills.';
+
+drop policy if exists "Admins read fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins read fold dead letters" on llm.usage_journal_rejects
+for select to authenticated using ((select llm.is_admin()));
+comment on policy "Admins read fold dead letters" on llm.usage_journal_rejects is
+'Package admins inspect journal rows the fold could not add to the rollups.';
+
+drop policy if exists "Admins delete fold dead letters" on llm.usage_journal_rejects;
+create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
+for delete to authenticated using ((select llm.is_admin()));
+comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
+'Package admins remove fold dead letters they have dealt with.';
+
+-- ---- sql/response_cache/34_savings.sql ----
+
+-- Logging hits as savings; cache statistics.
+
+-- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
+-- the usage rollups (priced from llm.model_prices as if the call had been made).
+create or replace function llm.log_cache_hit(
+    entry_id uuid,
+    user_id text default null,
+    request_id text default null,
+    conversation_id uuid default null,
+    latency_ms integer default null,
+    metadata jsonb default '{}'
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    e record;
+begin
+    if log_cache_hit.entry_id is null then
+        raise exception 'entry_id must not be null' using errcode = '22004';
+    end if;
+    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    into e
+    from llm.response_cache as c
+    where c.id = log_cache_hit.entry_id;
+    if not found then
+        raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
+    end if;
+    return llm.log_request(
+        provider => e.provider,
+        model => e.model,
+        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
+        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
+        total_tokens => e.total_tokens::integer,
+        cache_hit => true,
+        request_id => log_cache_hit.request_id,
+        conversation_id => log_cache_hit.conversation_id::text,
+        latency_ms => log_cache_hit.latency_ms,
+        service => 'response_cache',
+        metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
+        || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
+    );
+end;
+$$;
+comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) to service_role;
+
+-- Hit rate and savings per provider, model and scope, live and removed entries together.
+create or replace function llm.get_llm_cache_stats()
+returns setof llm.cache_stats
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('read cache statistics');
+    return query
+    with live as (
+        select c.provider, c.model, c.scope, count(*) as entries, sum(h.hits) as hits,
+            sum(h.hits * c.prompt_tokens) as prompt_tokens, sum(h.hits * c.completion_tokens) as completion_tokens,
+            sum(h.hits * c.total_tokens) as total_tokens, sum(h.hits * c.cost_usd) as cost_usd
+        from llm.response_cache as c
+        cross join lateral (
+            select coalesce(sum(x.hits), 0) as hits from llm.response_cache_hits as x where x.entry_id = c.id
+        ) as h
+        group by c.provider, c.model, c.scope
+    ),
+    past as (
+        select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
+            sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
+            sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
+        from llm.response_cache_totals as t
+        group by t.provider, t.model, t.scope
+    ),
+    merged as (
+        select coalesce(l.provider, p.provider) as provider, coalesce(l.model, p.model) as model,
+            coalesce(l.scope, p.scope) as scope, coalesce(l.entries, 0) as entries,
+            coalesce(l.hits, 0) + coalesce(p.hits, 0) as hits, coalesce(p.misses, 0) as misses,
+            coalesce(l.prompt_tokens, 0) + coalesce(p.prompt_tokens, 0) as prompt_tokens,
+            coalesce(l.completion_tokens, 0) + coalesce(p.completion_tokens, 0) as completion_tokens,
+            coalesce(l.total_tokens, 0) + coalesce(p.total_tokens, 0) as total_tokens,
+            coalesce(l.cost_usd, 0) + coalesce(p.cost_usd, 0) as cost_usd
+        from live as l
+        full join past as p on (p.provider, p.model, p.scope) = (l.provider, l.model, l.scope)
+    )
+    select m.provider, m.model, m.scope, m.entries, m.hits::bigint, m.misses::bigint,
+        round(m.hits / nullif(m.hits + m.misses, 0), 4), m.prompt_tokens, m.completion_tokens,
+        m.total_tokens, m.cost_usd
+    from merged as m
+    order by m.cost_usd desc, m.hits desc, m.provider, m.model, m.scope;
+end;
+$$;
+comment on function llm.get_llm_cache_stats() is
+'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
+grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;
 
 -- ==== revoke sweep ====
 
