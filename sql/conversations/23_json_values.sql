@@ -1,0 +1,98 @@
+-- Typed values read from a JSON document (import_conversation): bad values raise 22023
+-- naming the field, never a raw cast error.
+
+-- A UUID from JSON: NULL when absent or null, else a UUID string.
+create or replace function llm.json_uuid(p_value jsonb, p_field text)
+returns uuid
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'string'
+        or (p_value #>> '{}') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        raise exception '% must be a UUID, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return (p_value #>> '{}')::uuid;
+end;
+$$;
+comment on function llm.json_uuid(jsonb, text) is
+'A UUID from JSON: NULL when absent or null; 22023 naming the field for anything but a UUID string.';
+
+-- A timestamp from JSON: NULL when absent or null, else a finite ISO 8601 timestamp string.
+create or replace function llm.json_timestamptz(p_value jsonb, p_field text)
+returns timestamptz
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_at timestamptz;
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) = 'string' then
+        begin
+            v_at := (p_value #>> '{}')::timestamptz;
+        exception when invalid_datetime_format or datetime_field_overflow or invalid_text_representation
+            or invalid_parameter_value then
+            v_at := null;
+        end;
+    end if;
+    if v_at is null or not isfinite(v_at) then
+        raise exception '% must be a timestamp such as 2025-10-04T10:00:00Z, got %', p_field,
+            left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return v_at;
+end;
+$$;
+comment on function llm.json_timestamptz(jsonb, text) is
+'A finite timestamp from a JSON string: NULL when absent or null; 22023 naming the field otherwise.';
+
+-- A boolean from JSON: NULL when absent or null, else true or false.
+create or replace function llm.json_boolean(p_value jsonb, p_field text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return p_value::boolean;
+end;
+$$;
+comment on function llm.json_boolean(jsonb, text) is
+'A boolean from JSON: NULL when absent or null; 22023 naming the field for anything but true or false.';
+
+-- A required string from JSON: 22004 when absent or null, 22023 when not a string.
+create or replace function llm.json_text(p_value jsonb, p_field text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        raise exception '% must not be null', p_field using errcode = '22004';
+    end if;
+    if jsonb_typeof(p_value) <> 'string' then
+        raise exception '% must be a string, got %', p_field, jsonb_typeof(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value #>> '{}';
+end;
+$$;
+comment on function llm.json_text(jsonb, text) is
+'A required string from JSON: 22004 naming the field when absent or null, 22023 when not a string.';
