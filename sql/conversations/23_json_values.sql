@@ -23,7 +23,7 @@ $$;
 comment on function llm.json_uuid(jsonb, text) is
 'A UUID from JSON: NULL when absent or null; 22023 naming the field for anything but a UUID string.';
 
--- A timestamp from JSON: NULL when absent or null, else a finite ISO 8601 timestamp string.
+-- A timestamp from JSON: NULL when absent or null, else a timestamp string of the years 1 to 9999.
 create or replace function llm.json_timestamptz(p_value jsonb, p_field text)
 returns timestamptz
 language plpgsql
@@ -44,8 +44,10 @@ begin
             v_at := null;
         end;
     end if;
-    if v_at is null or not isfinite(v_at) then
-        raise exception '% must be a timestamp such as 2025-10-04T10:00:00Z, got %', p_field,
+    -- years 1 to 9999: what every client (JavaScript, Python) can read back
+    if v_at is null or v_at not between '0001-01-01 00:00:00+00' and '9999-12-31 23:59:59+00' then
+        raise exception '% must be a timestamp between the years 1 and 9999 such as 2025-10-04T10:00:00Z, got %',
+            p_field,
             left(p_value::text, 100)
             using errcode = '22023';
     end if;
@@ -53,7 +55,7 @@ begin
 end;
 $$;
 comment on function llm.json_timestamptz(jsonb, text) is
-'A finite timestamp from a JSON string: NULL when absent or null; 22023 naming the field otherwise.';
+'A timestamp from a JSON string, years 1 to 9999: NULL when absent or null; 22023 naming the field otherwise.';
 
 -- A boolean from JSON: NULL when absent or null, else true or false.
 create or replace function llm.json_boolean(p_value jsonb, p_field text)
