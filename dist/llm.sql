@@ -2878,8 +2878,6 @@ declare
     v_metadata jsonb;
     v_counts integer [];
     v_leaf uuid;
-    v_path integer;
-    v_rooted boolean;
 begin
     if import_conversation.as_new is null then
         raise exception 'as_new must not be null' using errcode = '22004';
