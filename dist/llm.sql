@@ -968,6 +968,10 @@ begin
 end
 $$;
 
+-- import_conversation gained as_new; the cache's embedding check takes the caller's scope.
+drop function if exists llm.import_conversation(jsonb, text);
+drop function if exists llm.cache_check_embedding(extensions.vector, text);
+
 -- ==== definitions ====
 
 -- ---- sql/core/20_settings.sql ----
@@ -1567,6 +1571,7 @@ declare
     v_prompt integer;
     v_completion integer;
     v_total integer;
+    v_sum bigint;
 begin
     if p_tokens < 0 or p_prompt_tokens < 0 or p_completion_tokens < 0 then
         raise exception 'tokens, prompt_tokens and completion_tokens must be zero or more'
@@ -1590,6 +1595,11 @@ begin
             'metadata.processingDetails.completion_tokens'
         )
     );
+    v_sum := coalesce(v_prompt, 0)::bigint + coalesce(v_completion, 0);
+    if v_sum > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %', v_sum
+            using errcode = '22023';
+    end if;
     v_total := coalesce(
         p_tokens,
         llm.token_count(p_metadata -> 'tokens', 'metadata.tokens'),
@@ -1599,7 +1609,7 @@ begin
             p_metadata #> '{processingDetails,total_tokens}',
             'metadata.processingDetails.total_tokens'
         ),
-        coalesce(v_prompt, 0) + coalesce(v_completion, 0)
+        v_sum::integer
     );
     return array[v_prompt, v_completion, v_total];
 end;
@@ -1844,6 +1854,12 @@ begin
             v_external := p_id;
         end if;
     end if;
+    -- An expired conversation is gone for every function already; cleanup would delete it, so
+    -- its id is freed now rather than refused.
+    if p_id is not null then
+        delete from llm.conversations as c
+        where (c.id = v_uuid or c.external_id = v_external) and c.expires_at <= now();
+    end if;
     begin
         insert into llm.conversations as c (id, external_id, user_id, title, metadata, expires_at)
         values (
@@ -1852,6 +1868,17 @@ begin
         )
         returning c.* into v_conv;
     exception when unique_violation then
+        -- a soft-deleted conversation keeps its id until it is purged, so it can be restored;
+        -- only a caller who may see it is told so
+        if exists (
+            select from llm.conversations as c
+            where (c.id = v_uuid or c.external_id = v_external) and c.deleted_at is not null
+                and (llm.is_backend() or c.user_id = auth.uid())
+        ) then
+            raise exception 'conversation_id % belongs to a deleted conversation', quote_literal(p_id)
+                using errcode = '23505',
+                hint = 'restore it with restore_conversation, or choose another id (it is freed when purged)';
+        end if;
         raise exception 'conversation_id % already exists', quote_literal(p_id)
             using errcode = '23505';
     end;
@@ -1859,7 +1886,7 @@ begin
 end;
 $$;
 comment on function llm.new_conversation(text, uuid, text, jsonb, timestamptz) is
-'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken).';
+'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken by a live or soft-deleted conversation; an expired one is removed first).';
 
 -- One page of a conversation's active branch, for get_messages (keyset) and get_chat_messages
 -- (offset); their API parameter names limit and offset are reserved words in plpgsql.
@@ -1931,6 +1958,109 @@ end;
 $$;
 comment on function llm.page_messages(text, text, text, integer, boolean, integer, uuid, uuid) is
 'Internal: a page of the active branch, oldest first: by offset from the first message, or the latest / just before / just after a message.';
+
+-- ---- sql/conversations/23_json_values.sql ----
+
+-- Typed values read from a JSON document (import_conversation): bad values raise 22023
+-- naming the field, never a raw cast error.
+
+-- A UUID from JSON: NULL when absent or null, else a UUID string.
+create or replace function llm.json_uuid(p_value jsonb, p_field text)
+returns uuid
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'string'
+        or (p_value #>> '{}') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        raise exception '% must be a UUID, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return (p_value #>> '{}')::uuid;
+end;
+$$;
+comment on function llm.json_uuid(jsonb, text) is
+'A UUID from JSON: NULL when absent or null; 22023 naming the field for anything but a UUID string.';
+
+-- A timestamp from JSON: NULL when absent or null, else a timestamp string of the years 1 to 9999.
+create or replace function llm.json_timestamptz(p_value jsonb, p_field text)
+returns timestamptz
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_at timestamptz;
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) = 'string' then
+        begin
+            v_at := (p_value #>> '{}')::timestamptz;
+        exception when invalid_datetime_format or datetime_field_overflow or invalid_text_representation
+            or invalid_parameter_value then
+            v_at := null;
+        end;
+    end if;
+    -- years 1 to 9999: what every client (JavaScript, Python) can read back
+    if v_at is null or v_at not between '0001-01-01 00:00:00+00' and '9999-12-31 23:59:59+00' then
+        raise exception '% must be a timestamp between the years 1 and 9999 such as 2025-10-04T10:00:00Z, got %',
+            p_field,
+            left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return v_at;
+end;
+$$;
+comment on function llm.json_timestamptz(jsonb, text) is
+'A timestamp from a JSON string, years 1 to 9999: NULL when absent or null; 22023 naming the field otherwise.';
+
+-- A boolean from JSON: NULL when absent or null, else true or false.
+create or replace function llm.json_boolean(p_value jsonb, p_field text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return p_value::boolean;
+end;
+$$;
+comment on function llm.json_boolean(jsonb, text) is
+'A boolean from JSON: NULL when absent or null; 22023 naming the field for anything but true or false.';
+
+-- A required string from JSON: 22004 when absent or null, 22023 when not a string.
+create or replace function llm.json_text(p_value jsonb, p_field text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        raise exception '% must not be null', p_field using errcode = '22004';
+    end if;
+    if jsonb_typeof(p_value) <> 'string' then
+        raise exception '% must be a string, got %', p_field, jsonb_typeof(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value #>> '{}';
+end;
+$$;
+comment on function llm.json_text(jsonb, text) is
+'A required string from JSON: 22004 naming the field when absent or null, 22023 when not a string.';
 
 -- ---- sql/conversations/30_chat_sessions.sql ----
 
@@ -2196,8 +2326,9 @@ declare
     v_user uuid;
     v_conv llm.conversations;
 begin
-    if v_ttl < 0 then
-        raise exception 'ttl_hours must be 0 (never expires) or a positive number of hours, got %', v_ttl
+    if v_ttl < 0 or v_ttl > 876000 then
+        raise exception 'ttl_hours must be 0 (never expires) or a number of hours up to 876000 (100 years), got %',
+            v_ttl
             using errcode = '22023';
     end if;
     if create_conversation.user_id is not null or not llm.is_backend() then
@@ -2328,10 +2459,15 @@ begin
     if extend_ttl.hours is null then
         raise exception 'hours must not be null' using errcode = '22004';
     end if;
-    if extend_ttl.hours <= 0 then
-        raise exception 'hours must be positive, got %', extend_ttl.hours using errcode = '22023';
+    if extend_ttl.hours <= 0 or extend_ttl.hours > 876000 then
+        raise exception 'hours must be a positive number up to 876000 (100 years), got %', extend_ttl.hours
+            using errcode = '22023';
     end if;
     v_conv := llm.find_conversation(extend_ttl.conversation_id, 'conversation_id', null, true);
+    if v_conv.expires_at + make_interval(hours => extend_ttl.hours) > now() + interval '876000 hours' then
+        raise exception 'hours: the conversation would expire more than 876000 hours (100 years) from now'
+            using errcode = '22023';
+    end if;
     update llm.conversations as c
     set expires_at = c.expires_at + make_interval(hours => extend_ttl.hours), updated_at = now()
     where c.id = v_conv.id
@@ -2567,11 +2703,19 @@ declare
     v_user uuid := llm.resolve_user(p_user_id, true);
     v_limit integer := llm.check_page_arg(p_limit, 'limit');
     v_query tsquery;
+    v_positive text;
+    v_rank_query tsquery;
 begin
     if p_query is null or p_query !~ '\S' then
         raise exception 'query must not be null or blank' using errcode = '22023';
     end if;
     v_query := websearch_to_tsquery('english'::regconfig, p_query);
+    -- rank on the positive terms only: a negated term ranks every hit near zero ('revenue
+    -- -forecast' would rank all hits 1e-20); a query of negated terms only ranks 0 (newest first)
+    v_positive := querytree(v_query);
+    if v_positive not in ('T', '') then
+        v_rank_query := v_positive::tsquery;
+    end if;
     return query
     select
         hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
@@ -2580,7 +2724,7 @@ begin
     from (
         select
             m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
-            ts_rank(m.search, v_query) as score
+            coalesce(ts_rank(m.search, v_rank_query), 0) as score
         from llm.messages as m
         inner join llm.conversations as c on c.id = m.conversation_id
         where
@@ -2622,7 +2766,7 @@ as $$
     ) as s;
 $$;
 comment on function llm.search_messages(text, text, integer) is
-'Web-style full-text search (english) over the user''s messages in live conversations, ranked, with the conversation id and title and a highlighted snippet.';
+'Web-style full-text search (english) over the user''s messages in live conversations, ranked on the positive terms, with the conversation id and title and a highlighted snippet. Backends name the user (user_id, 22023 when omitted).';
 grant execute on function llm.search_messages(text, text, integer) to authenticated, service_role;
 
 -- ---- sql/conversations/34_summaries.sql ----
@@ -2747,7 +2891,11 @@ comment on function llm.export_conversation(text) is
 grant execute on function llm.export_conversation(text) to authenticated, service_role;
 
 -- Loads a conversation from export_conversation() output (or any {messages: [...]} document).
-create or replace function llm.import_conversation(conversation jsonb, user_id text default null)
+-- Backends keep the document's ids; signed-in users' imports get new ones, so an import never
+-- depends on (or reveals) ids held outside the caller's own rows; as_new makes a copy.
+create or replace function llm.import_conversation(
+    conversation jsonb, user_id text default null, as_new boolean default false
+)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -2755,19 +2903,25 @@ set search_path = ''
 as $$
 declare
     v_doc jsonb := import_conversation.conversation;
+    v_keep_ids boolean;
     v_user uuid;
     v_conv llm.conversations;
+    v_conv_id uuid;
     v_item jsonb;
     v_index integer;
     v_field text;
+    v_doc_ids uuid [] := array[]::uuid [];
     v_ids uuid [] := array[]::uuid [];
+    v_doc_id uuid;
     v_id uuid;
     v_parent uuid;
     v_metadata jsonb;
     v_counts integer [];
     v_leaf uuid;
-    v_path integer;
 begin
+    if import_conversation.as_new is null then
+        raise exception 'as_new must not be null' using errcode = '22004';
+    end if;
     if v_doc is null or jsonb_typeof(v_doc) <> 'object' then
         raise exception 'conversation must be a JSON object (what export_conversation returns)'
             using errcode = '22023';
@@ -2775,17 +2929,33 @@ begin
     if jsonb_typeof(coalesce(v_doc -> 'messages', '[]')) <> 'array' then
         raise exception 'conversation.messages must be a JSON array' using errcode = '22023';
     end if;
+    if jsonb_typeof(coalesce(nullif(v_doc -> 'summaries', 'null'::jsonb), '[]')) <> 'array' then
+        raise exception 'conversation.summaries must be a JSON array' using errcode = '22023';
+    end if;
+    v_keep_ids := llm.is_backend() and not import_conversation.as_new;
     if import_conversation.user_id is not null or not llm.is_backend() then
         v_user := llm.resolve_user(import_conversation.user_id, false);
     elsif v_doc ->> 'user_id' is not null then
         v_user := llm.user_uuid(v_doc ->> 'user_id');
     end if;
+    v_conv_id := llm.json_uuid(v_doc -> 'id', 'conversation.id');
     v_conv := llm.new_conversation(
-        coalesce(v_doc ->> 'conversation_id', v_doc ->> 'id'), v_user, v_doc ->> 'title',
-        v_doc -> 'metadata', (v_doc ->> 'expires_at')::timestamptz
+        case
+            when import_conversation.as_new then null
+            when v_keep_ids then coalesce(v_doc ->> 'conversation_id', v_conv_id::text)
+            -- a user's import keeps a client id (unique for everyone, see create_conversation)
+            when v_doc ->> 'conversation_id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then v_doc ->> 'conversation_id'
+        end,
+        v_user, v_doc ->> 'title', v_doc -> 'metadata',
+        llm.json_timestamptz(v_doc -> 'expires_at', 'conversation.expires_at')
     );
-    if (v_doc ->> 'id') is not null and v_conv.external_id is not null then
-        update llm.conversations as c set id = (v_doc ->> 'id')::uuid where c.id = v_conv.id
+    if v_keep_ids and v_conv_id is not null and v_conv.id <> v_conv_id then
+        if exists (select from llm.conversations as c where c.id = v_conv_id) then
+            raise exception 'conversation.id % already exists', v_conv_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        update llm.conversations as c set id = v_conv_id where c.id = v_conv.id
         returning c.* into v_conv;
     end if;
     for v_item, v_index in
@@ -2796,20 +2966,37 @@ begin
         if jsonb_typeof(v_item) <> 'object' then
             raise exception '% must be a JSON object', v_field using errcode = '22023';
         end if;
-        v_metadata := llm.check_message(v_item ->> 'role', v_item ->> 'content', v_item -> 'metadata');
+        v_metadata := llm.check_message(
+            llm.json_text(v_item -> 'role', v_field || '.role'),
+            llm.json_text(v_item -> 'content', v_field || '.content'),
+            v_item -> 'metadata'
+        );
         v_counts := llm.message_tokens(
             v_metadata,
             llm.token_count(v_item -> 'tokens', v_field || '.tokens'),
             llm.token_count(v_item -> 'prompt_tokens', v_field || '.prompt_tokens'),
             llm.token_count(v_item -> 'completion_tokens', v_field || '.completion_tokens')
         );
-        v_id := coalesce((v_item ->> 'id')::uuid, gen_random_uuid());
+        v_doc_id := llm.json_uuid(v_item -> 'id', v_field || '.id');
+        if v_doc_id = any(v_doc_ids) then
+            raise exception '%.id % appears twice in this conversation', v_field, v_doc_id
+                using errcode = '22023';
+        end if;
+        v_id := case when v_keep_ids then v_doc_id end;
+        if v_id is not null and exists (select from llm.messages as m where m.id = v_id) then
+            raise exception '%.id % already exists', v_field, v_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        v_id := coalesce(v_id, gen_random_uuid());
         if v_item ? 'parent_id' then
-            v_parent := (v_item ->> 'parent_id')::uuid;
-            if v_parent is not null and not v_parent = any(v_ids) then
-                raise exception '%.parent_id % is not an earlier message of this conversation',
-                    v_field, v_parent
-                    using errcode = '22023';
+            v_parent := llm.json_uuid(v_item -> 'parent_id', v_field || '.parent_id');
+            if v_parent is not null then
+                if array_position(v_doc_ids, v_parent) is null then
+                    raise exception '%.parent_id % is not an earlier message of this conversation',
+                        v_field, v_parent
+                        using errcode = '22023';
+                end if;
+                v_parent := v_ids[array_position(v_doc_ids, v_parent)];
             end if;
         else
             v_parent := v_ids[cardinality(v_ids)];
@@ -2823,25 +3010,23 @@ begin
             v_metadata,
             case when v_item ? 'model' then v_item ->> 'model' else v_metadata ->> 'model' end,
             v_counts[1], v_counts[2], v_counts[3],
-            coalesce((v_item ->> 'active')::boolean, true),
-            coalesce((v_item ->> 'created_at')::timestamptz, (v_item ->> 'timestamp')::timestamptz, now())
+            coalesce(llm.json_boolean(v_item -> 'active', v_field || '.active'), true),
+            coalesce(
+                llm.json_timestamptz(v_item -> 'created_at', v_field || '.created_at'),
+                llm.json_timestamptz(v_item -> 'timestamp', v_field || '.timestamp'),
+                now()
+            )
         );
+        -- a message without an id can only be named by position, so a placeholder keeps places
+        v_doc_ids := v_doc_ids || coalesce(v_doc_id, gen_random_uuid());
         v_ids := v_ids || v_id;
     end loop;
-    select m.id into v_leaf from llm.messages as m
-    where m.conversation_id = v_conv.id and m.active
-    order by m.seq desc limit 1;
-    with recursive up as (
-        select m.id, m.parent_id from llm.messages as m where m.id = v_leaf
-        union all
-        select p.id, p.parent_id from up inner join llm.messages as p on p.id = up.parent_id and p.active
-    )
-    select count(*) into v_path from up;
-    if v_path <> (select count(*) from llm.messages as m where m.conversation_id = v_conv.id and m.active)
-        then
-        raise exception 'conversation.messages: the active ones must form one branch from a first message'
-            using errcode = '22023';
-    end if;
+    perform llm.import_check_branch(v_conv.id);
+    v_leaf := (
+        select m.id from llm.messages as m
+        where m.conversation_id = v_conv.id and m.active
+        order by m.seq desc limit 1
+    );
     update llm.conversations as c
     set message_count = agg.n,
         prompt_tokens = agg.prompt,
@@ -2850,9 +3035,9 @@ begin
         last_seq = agg.n,
         last_message_at = agg.last_at,
         active_leaf_id = v_leaf,
-        archived_at = (v_doc ->> 'archived_at')::timestamptz,
-        created_at = coalesce((v_doc ->> 'created_at')::timestamptz, c.created_at),
-        updated_at = coalesce((v_doc ->> 'updated_at')::timestamptz, c.updated_at)
+        archived_at = llm.json_timestamptz(v_doc -> 'archived_at', 'conversation.archived_at'),
+        created_at = coalesce(llm.json_timestamptz(v_doc -> 'created_at', 'conversation.created_at'), c.created_at),
+        updated_at = coalesce(llm.json_timestamptz(v_doc -> 'updated_at', 'conversation.updated_at'), c.updated_at)
     from (
         select
             count(*)::integer as n,
@@ -2864,24 +3049,102 @@ begin
     ) as agg
     where c.id = v_conv.id
     returning c.* into v_conv;
-    if jsonb_array_length(coalesce(nullif(v_doc -> 'summaries', 'null'::jsonb), '[]')) > 0 then
-        if not llm.is_backend() then
-            raise exception 'only the service role may import conversation summaries'
-                using errcode = '42501';
-        end if;
-        insert into llm.conversation_summaries (id, conversation_id, user_id, summary, key_points, created_at)
-        select
-            coalesce((s.value ->> 'id')::uuid, gen_random_uuid()), v_conv.id, v_user,
-            s.value ->> 'summary', coalesce(s.value -> 'key_points', '[]'::jsonb),
-            coalesce((s.value ->> 'created_at')::timestamptz, now())
-        from jsonb_array_elements(v_doc -> 'summaries') as s;
-    end if;
+    perform llm.import_summaries(v_conv, v_doc -> 'summaries', v_keep_ids);
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.import_conversation(jsonb, text) is
-'Creates a conversation from export_conversation() output, keeping ids, branches and timestamps (23505 if it exists). Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501).';
-grant execute on function llm.import_conversation(jsonb, text) to authenticated, service_role;
+comment on function llm.import_conversation(jsonb, text, boolean) is
+'Creates a conversation from export_conversation() output (or {messages: [{role, content}]}), keeping branches and timestamps. Backends keep the document''s ids (23505 when taken); signed-in users'' imports get new ids (a client id is kept); as_new => true makes a copy with new ids and no client id. Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501). 22023/22004 name the bad field.';
+grant execute on function llm.import_conversation(jsonb, text, boolean) to authenticated, service_role;
+
+-- ---- sql/conversations/36_import_parts.sql ----
+
+-- Parts of import_conversation: the active-branch check and the summaries.
+
+-- Checks that an imported conversation's active messages form one branch from a first message.
+create or replace function llm.import_check_branch(p_conversation_id uuid)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_leaf uuid;
+    v_path integer;
+    v_rooted boolean;
+begin
+    select m.id into v_leaf from llm.messages as m
+    where m.conversation_id = p_conversation_id and m.active
+    order by m.seq desc limit 1;
+    if v_leaf is null then
+        return;
+    end if;
+    -- walk up from the newest active message through active parents: the walk must cover every
+    -- active message and end at a message without a parent
+    with recursive up as (
+        select m.id, m.parent_id from llm.messages as m where m.id = v_leaf
+        union all
+        select p.id, p.parent_id from up inner join llm.messages as p on p.id = up.parent_id and p.active
+    )
+    select count(*), coalesce(bool_or(up.parent_id is null), false) into v_path, v_rooted from up;
+    if not v_rooted or v_path <> (
+        select count(*) from llm.messages as m where m.conversation_id = p_conversation_id and m.active
+    ) then
+        raise exception 'conversation.messages: the active ones must form one branch from a first message (parent_id null)'
+            using errcode = '22023';
+    end if;
+end;
+$$;
+comment on function llm.import_check_branch(uuid) is
+'Internal (import_conversation): 22023 unless the active messages form one branch that starts at a message without a parent.';
+
+-- Imports the summaries of a document (backends only): ids kept when asked, fields checked.
+create or replace function llm.import_summaries(p_conv llm.conversations, p_summaries jsonb, p_keep_ids boolean)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_index integer;
+    v_field text;
+    v_id uuid;
+    v_key_points jsonb;
+begin
+    if p_summaries is null or jsonb_typeof(p_summaries) <> 'array' or jsonb_array_length(p_summaries) = 0 then
+        return;
+    end if;
+    if not llm.is_backend() then
+        raise exception 'only the service role may import conversation summaries'
+            using errcode = '42501';
+    end if;
+    for v_item, v_index in
+        select e.value, e.ordinality::integer from jsonb_array_elements(p_summaries) with ordinality as e
+    loop
+        v_field := format('conversation.summaries[%s]', v_index - 1);
+        if jsonb_typeof(v_item) <> 'object' then
+            raise exception '% must be a JSON object', v_field using errcode = '22023';
+        end if;
+        v_key_points := coalesce(nullif(v_item -> 'key_points', 'null'::jsonb), '[]'::jsonb);
+        if jsonb_typeof(v_key_points) not in ('array', 'object') then
+            raise exception '%.key_points must be a JSON array or object, got %', v_field, jsonb_typeof(v_key_points)
+                using errcode = '22023';
+        end if;
+        v_id := case when p_keep_ids then llm.json_uuid(v_item -> 'id', v_field || '.id') end;
+        if v_id is not null and exists (select from llm.conversation_summaries as s where s.id = v_id) then
+            raise exception '%.id % already exists', v_field, v_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        insert into llm.conversation_summaries (id, conversation_id, user_id, summary, key_points, created_at)
+        values (
+            coalesce(v_id, gen_random_uuid()), p_conv.id, p_conv.user_id,
+            llm.json_text(v_item -> 'summary', v_field || '.summary'), v_key_points,
+            coalesce(llm.json_timestamptz(v_item -> 'created_at', v_field || '.created_at'), now())
+        );
+    end loop;
+end;
+$$;
+comment on function llm.import_summaries(llm.conversations, jsonb, boolean) is
+'Internal (import_conversation): inserts a document''s summaries (service role only, 42501), naming a bad field with 22004/22023 and a taken id with 23505.';
 
 -- ---- sql/conversations/40_maintenance.sql ----
 
@@ -6294,7 +6557,9 @@ comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects
 
 -- Cache keys and scopes: canonical JSON, the key, the caller's scope, embedding checks.
 
--- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), recursively.
+-- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), at every
+-- depth. One pass over the JSON text (strings are matched whole and kept as they are), so the
+-- cost is linear in the size of the value and nothing recurses.
 create or replace function llm.cache_canonical_json(p_value jsonb)
 returns jsonb
 language plpgsql
@@ -6302,34 +6567,41 @@ immutable
 set search_path = ''
 as $$
 declare
-    v_out jsonb;
-    e record;
+    v_text text := p_value::text;
 begin
     -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
-    if p_value::text !~ '\.[0-9]*0([^0-9]|$)' then
+    if v_text !~ '\.[0-9]*0([^0-9]|$)' then
         return p_value;
     end if;
-    case jsonb_typeof(p_value)
-        when 'number' then
-            return to_jsonb(trim_scale((p_value #>> '{}')::numeric));
-        when 'object' then
-            v_out := '{}';
-            for e in select j.key, j.value from jsonb_each(p_value) as j loop
-                v_out := v_out || jsonb_build_object(e.key, llm.cache_canonical_json(e.value));
-            end loop;
-        when 'array' then
-            v_out := '[]';
-            for e in select j.value from jsonb_array_elements(p_value) as j loop
-                v_out := v_out || jsonb_build_array(llm.cache_canonical_json(e.value));
-            end loop;
-        else
-            v_out := p_value;
-    end case;
-    return v_out;
+    -- 1.50 -> 1.5, then 2.0 -> 2; a quoted string (group 1) is put back unchanged
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|(\.[0-9]*[1-9])0+(?![0-9])', '\1\2', 'g');
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|\.0+(?![0-9])', '\1', 'g');
+    return v_text::jsonb;
 end;
 $$;
 comment on function llm.cache_canonical_json(jsonb) is
-'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth; key order is already irrelevant in jsonb.';
+'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth, in time linear in the size of the value; key order is already irrelevant in jsonb.';
+
+-- Bounds a JSON argument that is canonicalised, so the work is bounded by these limits.
+create or replace function llm.cache_check_json_size(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if octet_length(p_value::text) > 262144 then
+        raise exception '% is % bytes of JSON; at most 262144 are accepted', p_field, octet_length(p_value::text)
+            using errcode = '22023';
+    end if;
+    if jsonb_path_exists(p_value, 'strict $.**{65}') then
+        raise exception '% is nested more than 64 levels deep', p_field using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.cache_check_json_size(jsonb, text) is
+'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
 
 -- Validates and canonicalises a request once, for every function that computes a key.
 create or replace function llm.cache_canonical_key(
@@ -6357,7 +6629,7 @@ begin
         raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
             using errcode = '22023';
     end if;
-    parameters := llm.check_metadata(p_parameters, 'parameters');
+    parameters := llm.cache_check_json_size(llm.check_metadata(p_parameters, 'parameters'), 'parameters');
     select array(select jsonb_array_elements_text(s.value)) into v_ignored
     from llm.settings as s where s.key = 'cache_ignored_parameters';
     if parameters ?| v_ignored then
@@ -6372,7 +6644,7 @@ begin
             if jsonb_typeof(v_prompt) <> 'array' then
                 v_prompt := to_jsonb(p_prompt);
             end if;
-        exception when invalid_text_representation then
+        exception when invalid_text_representation or statement_too_complex then
             v_prompt := to_jsonb(p_prompt);
         end;
         v_prompt := llm.cache_canonical_json(v_prompt);
@@ -6384,7 +6656,7 @@ begin
 end;
 $$;
 comment on function llm.cache_canonical_key(text, text, text, jsonb) is
-'Checks a request (22004 null prompt, provider or model; 22023 blank names or non-object parameters) and returns its canonical provider, model, parameters and sha256 key.';
+'Checks a request (22004 null prompt, provider or model; 22023 blank names, non-object parameters or parameters above 262144 bytes or 64 levels) and returns its canonical provider, model, parameters and sha256 key.';
 
 -- The cache key of a request, for clients that want to see or log it.
 create or replace function llm.llm_cache_key(
@@ -6456,7 +6728,10 @@ comment on function llm.cache_scope_filter(text) is
 'Canonical form of a scope argument (user:<id> becomes user:<uuid>); 22023 for anything else.';
 
 -- Checks an embedding before it is stored or searched: supported size, consistent per model.
-create or replace function llm.cache_check_embedding(p_embedding extensions.vector, p_embedding_model text)
+-- A lookup passes its scope, so its answer never depends on entries of other scopes.
+create or replace function llm.cache_check_embedding(
+    p_embedding extensions.vector, p_embedding_model text, p_scope text
+)
 returns integer
 language plpgsql
 stable
@@ -6479,6 +6754,7 @@ begin
         select c.embedding_dims into v_model_dims
         from llm.response_cache as c
         where c.embedding_model = p_embedding_model and c.embedding_dims <> v_dims
+            and (p_scope is null or c.scope = p_scope)
         limit 1;
         if found then
             raise exception 'embedding has % dimensions but embedding_model % has % dimensions',
@@ -6489,8 +6765,8 @@ begin
     return v_dims;
 end;
 $$;
-comment on function llm.cache_check_embedding(extensions.vector, text) is
-'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model.';
+comment on function llm.cache_check_embedding(extensions.vector, text, text) is
+'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model (in p_scope only when given: lookups see nothing of other scopes).';
 
 -- ---- sql/response_cache/21_counting.sql ----
 
@@ -6631,7 +6907,8 @@ $$;
 comment on function llm.cache_retire(uuid[]) is
 'Deletes cache entries after adding their hits and saved tokens and cost to llm.response_cache_totals; returns how many were deleted.';
 
--- Reads a non-negative integer from an explicit argument or else from metadata.
+-- Reads a non-negative count or cost from an explicit argument or else from metadata: finite,
+-- and token counts within integer range (what the request log records for a logged hit).
 create or replace function llm.cache_metadata_count(p_explicit numeric, p_metadata jsonb, p_key text)
 returns numeric
 language plpgsql
@@ -6641,21 +6918,29 @@ as $$
 declare
     v jsonb := p_metadata -> p_key;
     v_value numeric := p_explicit;
+    v_field text := p_key;
 begin
     if v_value is null and v is not null and jsonb_typeof(v) <> 'null' then
+        v_field := 'metadata.' || p_key;
         if jsonb_typeof(v) <> 'number' then
-            raise exception 'metadata.% must be a number, got %', p_key, v using errcode = '22023';
+            raise exception '% must be a number, got %', v_field, v using errcode = '22023';
         end if;
         v_value := (v #>> '{}')::numeric;
     end if;
+    if v_value in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric) then
+        raise exception '% must be a finite number, got %', v_field, v_value using errcode = '22023';
+    end if;
     if v_value < 0 then
-        raise exception '% must not be negative, got %', p_key, v_value using errcode = '22023';
+        raise exception '% must not be negative, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if p_key <> 'cost_usd' and v_value > 2147483647 then
+        raise exception '% must be at most 2147483647, got %', v_field, v_value using errcode = '22023';
     end if;
     return v_value;
 end;
 $$;
 comment on function llm.cache_metadata_count(numeric, jsonb, text) is
-'The explicit value, else metadata.<key>; 22023 when not a number or negative.';
+'The explicit value, else metadata.<key>; 22023 naming the field when not a number, not finite, negative, or (token counts) above 2147483647.';
 
 -- ---- sql/response_cache/30_store.sql ----
 
@@ -6702,8 +6987,10 @@ begin
     end if;
     if cache_llm_response.ttl_hours is null then
         raise exception 'ttl_hours must not be null' using errcode = '22004';
-    elsif cache_llm_response.ttl_hours <= 0 then
-        raise exception 'ttl_hours must be positive, got %', cache_llm_response.ttl_hours
+    elsif cache_llm_response.ttl_hours in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)
+        or cache_llm_response.ttl_hours <= 0 or cache_llm_response.ttl_hours > 876000 then
+        raise exception 'ttl_hours must be a positive number of hours up to 876000 (100 years), got %',
+            cache_llm_response.ttl_hours
             using errcode = '22023';
     end if;
     v_prompt_tokens := llm.cache_metadata_count(cache_llm_response.prompt_tokens, v_metadata, 'prompt_tokens');
@@ -6719,8 +7006,13 @@ begin
     if v_prompt_tokens % 1 <> 0 or v_completion_tokens % 1 <> 0 or v_total_tokens % 1 <> 0 then
         raise exception 'prompt_tokens, completion_tokens and tokens must be whole numbers' using errcode = '22023';
     end if;
+    if v_total_tokens > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %',
+            v_total_tokens
+            using errcode = '22023';
+    end if;
     if cache_llm_response.embedding is not null then
-        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model);
+        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model, null);
     elsif cache_llm_response.embedding_model is not null then
         raise exception 'embedding_model given without an embedding' using errcode = '22023';
     end if;
@@ -6981,8 +7273,11 @@ begin
     if p_limit not between 1 and 1000 then
         raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = '22023';
     end if;
-    v_dims := llm.cache_check_embedding(p_embedding, p_embedding_model);
     v_scope := llm.cache_scope(p_user_id, p_namespace);
+    -- backends see every scope; a signed-in user's check sees only the user's own entries
+    v_dims := llm.cache_check_embedding(
+        p_embedding, p_embedding_model, case when not llm.is_backend() then v_scope end
+    );
     if p_parameters is not null then
         select k.parameters into v_parameters
         from llm.cache_canonical_key('', 'x', 'x', p_parameters) as k;

@@ -34,3 +34,7 @@ begin
     end if;
 end
 $$;
+
+-- import_conversation gained as_new; the cache's embedding check takes the caller's scope.
+drop function if exists llm.import_conversation(jsonb, text);
+drop function if exists llm.cache_check_embedding(extensions.vector, text);

@@ -89,6 +89,7 @@ declare
     v_prompt integer;
     v_completion integer;
     v_total integer;
+    v_sum bigint;
 begin
     if p_tokens < 0 or p_prompt_tokens < 0 or p_completion_tokens < 0 then
         raise exception 'tokens, prompt_tokens and completion_tokens must be zero or more'
@@ -112,6 +113,11 @@ begin
             'metadata.processingDetails.completion_tokens'
         )
     );
+    v_sum := coalesce(v_prompt, 0)::bigint + coalesce(v_completion, 0);
+    if v_sum > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %', v_sum
+            using errcode = '22023';
+    end if;
     v_total := coalesce(
         p_tokens,
         llm.token_count(p_metadata -> 'tokens', 'metadata.tokens'),
@@ -121,7 +127,7 @@ begin
             p_metadata #> '{processingDetails,total_tokens}',
             'metadata.processingDetails.total_tokens'
         ),
-        coalesce(v_prompt, 0) + coalesce(v_completion, 0)
+        v_sum::integer
     );
     return array[v_prompt, v_completion, v_total];
 end;

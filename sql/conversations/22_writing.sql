@@ -116,6 +116,12 @@ begin
             v_external := p_id;
         end if;
     end if;
+    -- An expired conversation is gone for every function already; cleanup would delete it, so
+    -- its id is freed now rather than refused.
+    if p_id is not null then
+        delete from llm.conversations as c
+        where (c.id = v_uuid or c.external_id = v_external) and c.expires_at <= now();
+    end if;
     begin
         insert into llm.conversations as c (id, external_id, user_id, title, metadata, expires_at)
         values (
@@ -124,6 +130,17 @@ begin
         )
         returning c.* into v_conv;
     exception when unique_violation then
+        -- a soft-deleted conversation keeps its id until it is purged, so it can be restored;
+        -- only a caller who may see it is told so
+        if exists (
+            select from llm.conversations as c
+            where (c.id = v_uuid or c.external_id = v_external) and c.deleted_at is not null
+                and (llm.is_backend() or c.user_id = auth.uid())
+        ) then
+            raise exception 'conversation_id % belongs to a deleted conversation', quote_literal(p_id)
+                using errcode = '23505',
+                hint = 'restore it with restore_conversation, or choose another id (it is freed when purged)';
+        end if;
         raise exception 'conversation_id % already exists', quote_literal(p_id)
             using errcode = '23505';
     end;
@@ -131,7 +148,7 @@ begin
 end;
 $$;
 comment on function llm.new_conversation(text, uuid, text, jsonb, timestamptz) is
-'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken).';
+'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken by a live or soft-deleted conversation; an expired one is removed first).';
 
 -- One page of a conversation's active branch, for get_messages (keyset) and get_chat_messages
 -- (offset); their API parameter names limit and offset are reserved words in plpgsql.

@@ -20,8 +20,9 @@ declare
     v_user uuid;
     v_conv llm.conversations;
 begin
-    if v_ttl < 0 then
-        raise exception 'ttl_hours must be 0 (never expires) or a positive number of hours, got %', v_ttl
+    if v_ttl < 0 or v_ttl > 876000 then
+        raise exception 'ttl_hours must be 0 (never expires) or a number of hours up to 876000 (100 years), got %',
+            v_ttl
             using errcode = '22023';
     end if;
     if create_conversation.user_id is not null or not llm.is_backend() then
@@ -152,10 +153,15 @@ begin
     if extend_ttl.hours is null then
         raise exception 'hours must not be null' using errcode = '22004';
     end if;
-    if extend_ttl.hours <= 0 then
-        raise exception 'hours must be positive, got %', extend_ttl.hours using errcode = '22023';
+    if extend_ttl.hours <= 0 or extend_ttl.hours > 876000 then
+        raise exception 'hours must be a positive number up to 876000 (100 years), got %', extend_ttl.hours
+            using errcode = '22023';
     end if;
     v_conv := llm.find_conversation(extend_ttl.conversation_id, 'conversation_id', null, true);
+    if v_conv.expires_at + make_interval(hours => extend_ttl.hours) > now() + interval '876000 hours' then
+        raise exception 'hours: the conversation would expire more than 876000 hours (100 years) from now'
+            using errcode = '22023';
+    end if;
     update llm.conversations as c
     set expires_at = c.expires_at + make_interval(hours => extend_ttl.hours), updated_at = now()
     where c.id = v_conv.id

@@ -21,11 +21,19 @@ declare
     v_user uuid := llm.resolve_user(p_user_id, true);
     v_limit integer := llm.check_page_arg(p_limit, 'limit');
     v_query tsquery;
+    v_positive text;
+    v_rank_query tsquery;
 begin
     if p_query is null or p_query !~ '\S' then
         raise exception 'query must not be null or blank' using errcode = '22023';
     end if;
     v_query := websearch_to_tsquery('english'::regconfig, p_query);
+    -- rank on the positive terms only: a negated term ranks every hit near zero ('revenue
+    -- -forecast' would rank all hits 1e-20); a query of negated terms only ranks 0 (newest first)
+    v_positive := querytree(v_query);
+    if v_positive not in ('T', '') then
+        v_rank_query := v_positive::tsquery;
+    end if;
     return query
     select
         hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
@@ -34,7 +42,7 @@ begin
     from (
         select
             m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
-            ts_rank(m.search, v_query) as score
+            coalesce(ts_rank(m.search, v_rank_query), 0) as score
         from llm.messages as m
         inner join llm.conversations as c on c.id = m.conversation_id
         where
@@ -76,5 +84,5 @@ as $$
     ) as s;
 $$;
 comment on function llm.search_messages(text, text, integer) is
-'Web-style full-text search (english) over the user''s messages in live conversations, ranked, with the conversation id and title and a highlighted snippet.';
+'Web-style full-text search (english) over the user''s messages in live conversations, ranked on the positive terms, with the conversation id and title and a highlighted snippet. Backends name the user (user_id, 22023 when omitted).';
 grant execute on function llm.search_messages(text, text, integer) to authenticated, service_role;

@@ -54,7 +54,11 @@ comment on function llm.export_conversation(text) is
 grant execute on function llm.export_conversation(text) to authenticated, service_role;
 
 -- Loads a conversation from export_conversation() output (or any {messages: [...]} document).
-create or replace function llm.import_conversation(conversation jsonb, user_id text default null)
+-- Backends keep the document's ids; signed-in users' imports get new ones, so an import never
+-- depends on (or reveals) ids held outside the caller's own rows; as_new makes a copy.
+create or replace function llm.import_conversation(
+    conversation jsonb, user_id text default null, as_new boolean default false
+)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -62,19 +66,25 @@ set search_path = ''
 as $$
 declare
     v_doc jsonb := import_conversation.conversation;
+    v_keep_ids boolean;
     v_user uuid;
     v_conv llm.conversations;
+    v_conv_id uuid;
     v_item jsonb;
     v_index integer;
     v_field text;
+    v_doc_ids uuid [] := array[]::uuid [];
     v_ids uuid [] := array[]::uuid [];
+    v_doc_id uuid;
     v_id uuid;
     v_parent uuid;
     v_metadata jsonb;
     v_counts integer [];
     v_leaf uuid;
-    v_path integer;
 begin
+    if import_conversation.as_new is null then
+        raise exception 'as_new must not be null' using errcode = '22004';
+    end if;
     if v_doc is null or jsonb_typeof(v_doc) <> 'object' then
         raise exception 'conversation must be a JSON object (what export_conversation returns)'
             using errcode = '22023';
@@ -82,17 +92,33 @@ begin
     if jsonb_typeof(coalesce(v_doc -> 'messages', '[]')) <> 'array' then
         raise exception 'conversation.messages must be a JSON array' using errcode = '22023';
     end if;
+    if jsonb_typeof(coalesce(nullif(v_doc -> 'summaries', 'null'::jsonb), '[]')) <> 'array' then
+        raise exception 'conversation.summaries must be a JSON array' using errcode = '22023';
+    end if;
+    v_keep_ids := llm.is_backend() and not import_conversation.as_new;
     if import_conversation.user_id is not null or not llm.is_backend() then
         v_user := llm.resolve_user(import_conversation.user_id, false);
     elsif v_doc ->> 'user_id' is not null then
         v_user := llm.user_uuid(v_doc ->> 'user_id');
     end if;
+    v_conv_id := llm.json_uuid(v_doc -> 'id', 'conversation.id');
     v_conv := llm.new_conversation(
-        coalesce(v_doc ->> 'conversation_id', v_doc ->> 'id'), v_user, v_doc ->> 'title',
-        v_doc -> 'metadata', (v_doc ->> 'expires_at')::timestamptz
+        case
+            when import_conversation.as_new then null
+            when v_keep_ids then coalesce(v_doc ->> 'conversation_id', v_conv_id::text)
+            -- a user's import keeps a client id (unique for everyone, see create_conversation)
+            when v_doc ->> 'conversation_id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then v_doc ->> 'conversation_id'
+        end,
+        v_user, v_doc ->> 'title', v_doc -> 'metadata',
+        llm.json_timestamptz(v_doc -> 'expires_at', 'conversation.expires_at')
     );
-    if (v_doc ->> 'id') is not null and v_conv.external_id is not null then
-        update llm.conversations as c set id = (v_doc ->> 'id')::uuid where c.id = v_conv.id
+    if v_keep_ids and v_conv_id is not null and v_conv.id <> v_conv_id then
+        if exists (select from llm.conversations as c where c.id = v_conv_id) then
+            raise exception 'conversation.id % already exists', v_conv_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        update llm.conversations as c set id = v_conv_id where c.id = v_conv.id
         returning c.* into v_conv;
     end if;
     for v_item, v_index in
@@ -103,20 +129,37 @@ begin
         if jsonb_typeof(v_item) <> 'object' then
             raise exception '% must be a JSON object', v_field using errcode = '22023';
         end if;
-        v_metadata := llm.check_message(v_item ->> 'role', v_item ->> 'content', v_item -> 'metadata');
+        v_metadata := llm.check_message(
+            llm.json_text(v_item -> 'role', v_field || '.role'),
+            llm.json_text(v_item -> 'content', v_field || '.content'),
+            v_item -> 'metadata'
+        );
         v_counts := llm.message_tokens(
             v_metadata,
             llm.token_count(v_item -> 'tokens', v_field || '.tokens'),
             llm.token_count(v_item -> 'prompt_tokens', v_field || '.prompt_tokens'),
             llm.token_count(v_item -> 'completion_tokens', v_field || '.completion_tokens')
         );
-        v_id := coalesce((v_item ->> 'id')::uuid, gen_random_uuid());
+        v_doc_id := llm.json_uuid(v_item -> 'id', v_field || '.id');
+        if v_doc_id = any(v_doc_ids) then
+            raise exception '%.id % appears twice in this conversation', v_field, v_doc_id
+                using errcode = '22023';
+        end if;
+        v_id := case when v_keep_ids then v_doc_id end;
+        if v_id is not null and exists (select from llm.messages as m where m.id = v_id) then
+            raise exception '%.id % already exists', v_field, v_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        v_id := coalesce(v_id, gen_random_uuid());
         if v_item ? 'parent_id' then
-            v_parent := (v_item ->> 'parent_id')::uuid;
-            if v_parent is not null and not v_parent = any(v_ids) then
-                raise exception '%.parent_id % is not an earlier message of this conversation',
-                    v_field, v_parent
-                    using errcode = '22023';
+            v_parent := llm.json_uuid(v_item -> 'parent_id', v_field || '.parent_id');
+            if v_parent is not null then
+                if array_position(v_doc_ids, v_parent) is null then
+                    raise exception '%.parent_id % is not an earlier message of this conversation',
+                        v_field, v_parent
+                        using errcode = '22023';
+                end if;
+                v_parent := v_ids[array_position(v_doc_ids, v_parent)];
             end if;
         else
             v_parent := v_ids[cardinality(v_ids)];
@@ -130,25 +173,23 @@ begin
             v_metadata,
             case when v_item ? 'model' then v_item ->> 'model' else v_metadata ->> 'model' end,
             v_counts[1], v_counts[2], v_counts[3],
-            coalesce((v_item ->> 'active')::boolean, true),
-            coalesce((v_item ->> 'created_at')::timestamptz, (v_item ->> 'timestamp')::timestamptz, now())
+            coalesce(llm.json_boolean(v_item -> 'active', v_field || '.active'), true),
+            coalesce(
+                llm.json_timestamptz(v_item -> 'created_at', v_field || '.created_at'),
+                llm.json_timestamptz(v_item -> 'timestamp', v_field || '.timestamp'),
+                now()
+            )
         );
+        -- a message without an id can only be named by position, so a placeholder keeps places
+        v_doc_ids := v_doc_ids || coalesce(v_doc_id, gen_random_uuid());
         v_ids := v_ids || v_id;
     end loop;
-    select m.id into v_leaf from llm.messages as m
-    where m.conversation_id = v_conv.id and m.active
-    order by m.seq desc limit 1;
-    with recursive up as (
-        select m.id, m.parent_id from llm.messages as m where m.id = v_leaf
-        union all
-        select p.id, p.parent_id from up inner join llm.messages as p on p.id = up.parent_id and p.active
-    )
-    select count(*) into v_path from up;
-    if v_path <> (select count(*) from llm.messages as m where m.conversation_id = v_conv.id and m.active)
-        then
-        raise exception 'conversation.messages: the active ones must form one branch from a first message'
-            using errcode = '22023';
-    end if;
+    perform llm.import_check_branch(v_conv.id);
+    v_leaf := (
+        select m.id from llm.messages as m
+        where m.conversation_id = v_conv.id and m.active
+        order by m.seq desc limit 1
+    );
     update llm.conversations as c
     set message_count = agg.n,
         prompt_tokens = agg.prompt,
@@ -157,9 +198,9 @@ begin
         last_seq = agg.n,
         last_message_at = agg.last_at,
         active_leaf_id = v_leaf,
-        archived_at = (v_doc ->> 'archived_at')::timestamptz,
-        created_at = coalesce((v_doc ->> 'created_at')::timestamptz, c.created_at),
-        updated_at = coalesce((v_doc ->> 'updated_at')::timestamptz, c.updated_at)
+        archived_at = llm.json_timestamptz(v_doc -> 'archived_at', 'conversation.archived_at'),
+        created_at = coalesce(llm.json_timestamptz(v_doc -> 'created_at', 'conversation.created_at'), c.created_at),
+        updated_at = coalesce(llm.json_timestamptz(v_doc -> 'updated_at', 'conversation.updated_at'), c.updated_at)
     from (
         select
             count(*)::integer as n,
@@ -171,21 +212,10 @@ begin
     ) as agg
     where c.id = v_conv.id
     returning c.* into v_conv;
-    if jsonb_array_length(coalesce(nullif(v_doc -> 'summaries', 'null'::jsonb), '[]')) > 0 then
-        if not llm.is_backend() then
-            raise exception 'only the service role may import conversation summaries'
-                using errcode = '42501';
-        end if;
-        insert into llm.conversation_summaries (id, conversation_id, user_id, summary, key_points, created_at)
-        select
-            coalesce((s.value ->> 'id')::uuid, gen_random_uuid()), v_conv.id, v_user,
-            s.value ->> 'summary', coalesce(s.value -> 'key_points', '[]'::jsonb),
-            coalesce((s.value ->> 'created_at')::timestamptz, now())
-        from jsonb_array_elements(v_doc -> 'summaries') as s;
-    end if;
+    perform llm.import_summaries(v_conv, v_doc -> 'summaries', v_keep_ids);
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.import_conversation(jsonb, text) is
-'Creates a conversation from export_conversation() output, keeping ids, branches and timestamps (23505 if it exists). Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501).';
-grant execute on function llm.import_conversation(jsonb, text) to authenticated, service_role;
+comment on function llm.import_conversation(jsonb, text, boolean) is
+'Creates a conversation from export_conversation() output (or {messages: [{role, content}]}), keeping branches and timestamps. Backends keep the document''s ids (23505 when taken); signed-in users'' imports get new ids (a client id is kept); as_new => true makes a copy with new ids and no client id. Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501). 22023/22004 name the bad field.';
+grant execute on function llm.import_conversation(jsonb, text, boolean) to authenticated, service_role;

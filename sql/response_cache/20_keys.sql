@@ -1,6 +1,8 @@
 -- Cache keys and scopes: canonical JSON, the key, the caller's scope, embedding checks.
 
--- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), recursively.
+-- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), at every
+-- depth. One pass over the JSON text (strings are matched whole and kept as they are), so the
+-- cost is linear in the size of the value and nothing recurses.
 create or replace function llm.cache_canonical_json(p_value jsonb)
 returns jsonb
 language plpgsql
@@ -8,34 +10,41 @@ immutable
 set search_path = ''
 as $$
 declare
-    v_out jsonb;
-    e record;
+    v_text text := p_value::text;
 begin
     -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
-    if p_value::text !~ '\.[0-9]*0([^0-9]|$)' then
+    if v_text !~ '\.[0-9]*0([^0-9]|$)' then
         return p_value;
     end if;
-    case jsonb_typeof(p_value)
-        when 'number' then
-            return to_jsonb(trim_scale((p_value #>> '{}')::numeric));
-        when 'object' then
-            v_out := '{}';
-            for e in select j.key, j.value from jsonb_each(p_value) as j loop
-                v_out := v_out || jsonb_build_object(e.key, llm.cache_canonical_json(e.value));
-            end loop;
-        when 'array' then
-            v_out := '[]';
-            for e in select j.value from jsonb_array_elements(p_value) as j loop
-                v_out := v_out || jsonb_build_array(llm.cache_canonical_json(e.value));
-            end loop;
-        else
-            v_out := p_value;
-    end case;
-    return v_out;
+    -- 1.50 -> 1.5, then 2.0 -> 2; a quoted string (group 1) is put back unchanged
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|(\.[0-9]*[1-9])0+(?![0-9])', '\1\2', 'g');
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|\.0+(?![0-9])', '\1', 'g');
+    return v_text::jsonb;
 end;
 $$;
 comment on function llm.cache_canonical_json(jsonb) is
-'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth; key order is already irrelevant in jsonb.';
+'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth, in time linear in the size of the value; key order is already irrelevant in jsonb.';
+
+-- Bounds a JSON argument that is canonicalised, so the work is bounded by these limits.
+create or replace function llm.cache_check_json_size(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if octet_length(p_value::text) > 262144 then
+        raise exception '% is % bytes of JSON; at most 262144 are accepted', p_field, octet_length(p_value::text)
+            using errcode = '22023';
+    end if;
+    if jsonb_path_exists(p_value, 'strict $.**{65}') then
+        raise exception '% is nested more than 64 levels deep', p_field using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.cache_check_json_size(jsonb, text) is
+'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
 
 -- Validates and canonicalises a request once, for every function that computes a key.
 create or replace function llm.cache_canonical_key(
@@ -63,7 +72,7 @@ begin
         raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
             using errcode = '22023';
     end if;
-    parameters := llm.check_metadata(p_parameters, 'parameters');
+    parameters := llm.cache_check_json_size(llm.check_metadata(p_parameters, 'parameters'), 'parameters');
     select array(select jsonb_array_elements_text(s.value)) into v_ignored
     from llm.settings as s where s.key = 'cache_ignored_parameters';
     if parameters ?| v_ignored then
@@ -78,7 +87,7 @@ begin
             if jsonb_typeof(v_prompt) <> 'array' then
                 v_prompt := to_jsonb(p_prompt);
             end if;
-        exception when invalid_text_representation then
+        exception when invalid_text_representation or statement_too_complex then
             v_prompt := to_jsonb(p_prompt);
         end;
         v_prompt := llm.cache_canonical_json(v_prompt);
@@ -90,7 +99,7 @@ begin
 end;
 $$;
 comment on function llm.cache_canonical_key(text, text, text, jsonb) is
-'Checks a request (22004 null prompt, provider or model; 22023 blank names or non-object parameters) and returns its canonical provider, model, parameters and sha256 key.';
+'Checks a request (22004 null prompt, provider or model; 22023 blank names, non-object parameters or parameters above 262144 bytes or 64 levels) and returns its canonical provider, model, parameters and sha256 key.';
 
 -- The cache key of a request, for clients that want to see or log it.
 create or replace function llm.llm_cache_key(
@@ -162,7 +171,10 @@ comment on function llm.cache_scope_filter(text) is
 'Canonical form of a scope argument (user:<id> becomes user:<uuid>); 22023 for anything else.';
 
 -- Checks an embedding before it is stored or searched: supported size, consistent per model.
-create or replace function llm.cache_check_embedding(p_embedding extensions.vector, p_embedding_model text)
+-- A lookup passes its scope, so its answer never depends on entries of other scopes.
+create or replace function llm.cache_check_embedding(
+    p_embedding extensions.vector, p_embedding_model text, p_scope text
+)
 returns integer
 language plpgsql
 stable
@@ -185,6 +197,7 @@ begin
         select c.embedding_dims into v_model_dims
         from llm.response_cache as c
         where c.embedding_model = p_embedding_model and c.embedding_dims <> v_dims
+            and (p_scope is null or c.scope = p_scope)
         limit 1;
         if found then
             raise exception 'embedding has % dimensions but embedding_model % has % dimensions',
@@ -195,5 +208,5 @@ begin
     return v_dims;
 end;
 $$;
-comment on function llm.cache_check_embedding(extensions.vector, text) is
-'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model.';
+comment on function llm.cache_check_embedding(extensions.vector, text, text) is
+'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model (in p_scope only when given: lookups see nothing of other scopes).';

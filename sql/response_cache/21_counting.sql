@@ -135,7 +135,8 @@ $$;
 comment on function llm.cache_retire(uuid[]) is
 'Deletes cache entries after adding their hits and saved tokens and cost to llm.response_cache_totals; returns how many were deleted.';
 
--- Reads a non-negative integer from an explicit argument or else from metadata.
+-- Reads a non-negative count or cost from an explicit argument or else from metadata: finite,
+-- and token counts within integer range (what the request log records for a logged hit).
 create or replace function llm.cache_metadata_count(p_explicit numeric, p_metadata jsonb, p_key text)
 returns numeric
 language plpgsql
@@ -145,18 +146,26 @@ as $$
 declare
     v jsonb := p_metadata -> p_key;
     v_value numeric := p_explicit;
+    v_field text := p_key;
 begin
     if v_value is null and v is not null and jsonb_typeof(v) <> 'null' then
+        v_field := 'metadata.' || p_key;
         if jsonb_typeof(v) <> 'number' then
-            raise exception 'metadata.% must be a number, got %', p_key, v using errcode = '22023';
+            raise exception '% must be a number, got %', v_field, v using errcode = '22023';
         end if;
         v_value := (v #>> '{}')::numeric;
     end if;
+    if v_value in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric) then
+        raise exception '% must be a finite number, got %', v_field, v_value using errcode = '22023';
+    end if;
     if v_value < 0 then
-        raise exception '% must not be negative, got %', p_key, v_value using errcode = '22023';
+        raise exception '% must not be negative, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if p_key <> 'cost_usd' and v_value > 2147483647 then
+        raise exception '% must be at most 2147483647, got %', v_field, v_value using errcode = '22023';
     end if;
     return v_value;
 end;
 $$;
 comment on function llm.cache_metadata_count(numeric, jsonb, text) is
-'The explicit value, else metadata.<key>; 22023 when not a number or negative.';
+'The explicit value, else metadata.<key>; 22023 naming the field when not a number, not finite, negative, or (token counts) above 2147483647.';

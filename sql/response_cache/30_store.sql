@@ -41,8 +41,10 @@ begin
     end if;
     if cache_llm_response.ttl_hours is null then
         raise exception 'ttl_hours must not be null' using errcode = '22004';
-    elsif cache_llm_response.ttl_hours <= 0 then
-        raise exception 'ttl_hours must be positive, got %', cache_llm_response.ttl_hours
+    elsif cache_llm_response.ttl_hours in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)
+        or cache_llm_response.ttl_hours <= 0 or cache_llm_response.ttl_hours > 876000 then
+        raise exception 'ttl_hours must be a positive number of hours up to 876000 (100 years), got %',
+            cache_llm_response.ttl_hours
             using errcode = '22023';
     end if;
     v_prompt_tokens := llm.cache_metadata_count(cache_llm_response.prompt_tokens, v_metadata, 'prompt_tokens');
@@ -58,8 +60,13 @@ begin
     if v_prompt_tokens % 1 <> 0 or v_completion_tokens % 1 <> 0 or v_total_tokens % 1 <> 0 then
         raise exception 'prompt_tokens, completion_tokens and tokens must be whole numbers' using errcode = '22023';
     end if;
+    if v_total_tokens > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %',
+            v_total_tokens
+            using errcode = '22023';
+    end if;
     if cache_llm_response.embedding is not null then
-        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model);
+        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model, null);
     elsif cache_llm_response.embedding_model is not null then
         raise exception 'embedding_model given without an embedding' using errcode = '22023';
     end if;

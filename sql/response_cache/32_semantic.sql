@@ -46,8 +46,11 @@ begin
     if p_limit not between 1 and 1000 then
         raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = '22023';
     end if;
-    v_dims := llm.cache_check_embedding(p_embedding, p_embedding_model);
     v_scope := llm.cache_scope(p_user_id, p_namespace);
+    -- backends see every scope; a signed-in user's check sees only the user's own entries
+    v_dims := llm.cache_check_embedding(
+        p_embedding, p_embedding_model, case when not llm.is_backend() then v_scope end
+    );
     if p_parameters is not null then
         select k.parameters into v_parameters
         from llm.cache_canonical_key('', 'x', 'x', p_parameters) as k;

@@ -80,6 +80,10 @@ begin
 end
 $$;
 
+-- import_conversation gained as_new; the cache's embedding check takes the caller's scope.
+drop function if exists llm.import_conversation(jsonb, text);
+drop function if exists llm.cache_check_embedding(extensions.vector, text);
+
 -- ==== changed definitions ====
 
 -- ---- sql/core/25_version.sql ----
@@ -138,6 +142,1180 @@ create policy "Users read the installed releases" on llm.releases
 for select to authenticated using (true);
 comment on policy "Users read the installed releases" on llm.releases is
 'Which package version is installed is not a secret: llm.version() reads it for any caller.';
+
+-- ---- sql/conversations/20_checks.sql ----
+
+-- Argument checks and result shapes shared by the chat API.
+
+-- Validates a limit or offset argument so a bad page request is an error, not a guess.
+create or replace function llm.check_page_arg(p_value integer, p_field text)
+returns integer
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null then
+        raise exception '% must not be null', p_field using errcode = '22004';
+    end if;
+    if p_value < 0 then
+        raise exception '% must be zero or more, got %', p_field, p_value using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.check_page_arg(integer, text) is
+'Returns a limit/offset argument; NULL raises 22004, a negative value 22023.';
+
+-- Checks role, content, metadata and who may write the role; returns the metadata to store.
+create or replace function llm.check_message(p_role text, p_content text, p_metadata jsonb)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_max integer := llm.setting_text('max_message_bytes')::integer;
+begin
+    if p_role is null then
+        raise exception 'role must not be null' using errcode = '22004';
+    end if;
+    if p_role not in ('system', 'user', 'assistant', 'tool') then
+        raise exception 'role must be system, user, assistant or tool, got %', quote_literal(p_role)
+            using errcode = '22023';
+    end if;
+    if p_content is null then
+        raise exception 'content must not be null' using errcode = '22004';
+    end if;
+    if octet_length(p_content) > v_max then
+        raise exception 'content is % bytes, above the max_message_bytes setting (%)',
+            octet_length(p_content), v_max
+            using errcode = '22001';
+    end if;
+    if p_role <> 'user' and not llm.is_backend() then
+        raise exception 'only the service role may add % messages; users add user messages', p_role
+            using errcode = '42501';
+    end if;
+    return llm.check_metadata(p_metadata, 'metadata');
+end;
+$$;
+comment on function llm.check_message(text, text, jsonb) is
+'Validates a message: role (22004/22023), content (22004, 22001 above max_message_bytes), metadata (22023); non-user roles need the service role (42501).';
+
+-- Reads one token count from JSON: absent is NULL, anything but a non-negative integer is an error.
+create or replace function llm.token_count(p_value jsonb, p_field text)
+returns integer
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'number' or (p_value #>> '{}') !~ '^\d{1,9}$' then
+        raise exception '% must be a non-negative integer, got %', p_field, p_value
+            using errcode = '22023';
+    end if;
+    return (p_value #>> '{}')::integer;
+end;
+$$;
+comment on function llm.token_count(jsonb, text) is
+'A token count from JSON: NULL when absent, else a non-negative integer (22023 naming the field otherwise).';
+
+-- Token counts of a message from its arguments, else from the usual metadata keys.
+create or replace function llm.message_tokens(
+    p_metadata jsonb, p_tokens integer, p_prompt_tokens integer, p_completion_tokens integer
+)
+returns integer[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_prompt integer;
+    v_completion integer;
+    v_total integer;
+    v_sum bigint;
+begin
+    if p_tokens < 0 or p_prompt_tokens < 0 or p_completion_tokens < 0 then
+        raise exception 'tokens, prompt_tokens and completion_tokens must be zero or more'
+            using errcode = '22023';
+    end if;
+    v_prompt := coalesce(
+        p_prompt_tokens,
+        llm.token_count(p_metadata -> 'prompt_tokens', 'metadata.prompt_tokens'),
+        llm.token_count(p_metadata #> '{usage,prompt_tokens}', 'metadata.usage.prompt_tokens'),
+        llm.token_count(
+            p_metadata #> '{processingDetails,prompt_tokens}',
+            'metadata.processingDetails.prompt_tokens'
+        )
+    );
+    v_completion := coalesce(
+        p_completion_tokens,
+        llm.token_count(p_metadata -> 'completion_tokens', 'metadata.completion_tokens'),
+        llm.token_count(p_metadata #> '{usage,completion_tokens}', 'metadata.usage.completion_tokens'),
+        llm.token_count(
+            p_metadata #> '{processingDetails,completion_tokens}',
+            'metadata.processingDetails.completion_tokens'
+        )
+    );
+    v_sum := coalesce(v_prompt, 0)::bigint + coalesce(v_completion, 0);
+    if v_sum > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %', v_sum
+            using errcode = '22023';
+    end if;
+    v_total := coalesce(
+        p_tokens,
+        llm.token_count(p_metadata -> 'tokens', 'metadata.tokens'),
+        llm.token_count(p_metadata -> 'total_tokens', 'metadata.total_tokens'),
+        llm.token_count(p_metadata #> '{usage,total_tokens}', 'metadata.usage.total_tokens'),
+        llm.token_count(
+            p_metadata #> '{processingDetails,total_tokens}',
+            'metadata.processingDetails.total_tokens'
+        ),
+        v_sum::integer
+    );
+    return array[v_prompt, v_completion, v_total];
+end;
+$$;
+comment on function llm.message_tokens(jsonb, integer, integer, integer) is
+'[prompt, completion, total] tokens of a message: arguments first, then metadata keys prompt_tokens, completion_tokens, tokens, total_tokens (also under usage or processingDetails).';
+
+-- The API shape of a conversation.
+create or replace function llm.as_chat_session(p_conv llm.conversations)
+returns llm.chat_session
+language sql
+stable
+set search_path = ''
+as $$
+    select row(
+        p_conv.id, coalesce(p_conv.external_id, p_conv.id::text), llm.user_label(p_conv.user_id),
+        p_conv.title, p_conv.metadata, p_conv.created_at, p_conv.updated_at, p_conv.expires_at,
+        p_conv.archived_at, p_conv.message_count, p_conv.prompt_tokens, p_conv.completion_tokens,
+        p_conv.total_tokens, p_conv.last_message_at, p_conv.active_leaf_id
+    )::llm.chat_session;
+$$;
+comment on function llm.as_chat_session(llm.conversations) is
+'A conversations row as llm.chat_session (client id, owner label).';
+
+-- The API shape of a message; the owner label is computed once by the caller.
+create or replace function llm.as_chat_message(p_msg llm.messages, p_user_label text)
+returns llm.chat_message
+language sql
+immutable
+set search_path = ''
+as $$
+    select row(
+        p_msg.id, p_msg.conversation_id, p_user_label, p_msg.role, p_msg.content, p_msg.metadata,
+        p_msg.model, p_msg.prompt_tokens, p_msg.completion_tokens, p_msg.tokens, p_msg.parent_id,
+        p_msg.seq, p_msg.active, p_msg.created_at
+    )::llm.chat_message;
+$$;
+comment on function llm.as_chat_message(llm.messages, text) is
+'A messages row as llm.chat_message with the given owner label.';
+
+-- ---- sql/conversations/22_writing.sql ----
+
+-- Writing messages and branches, creating conversations, paging messages.
+
+-- Makes the path from the root to p_target the active branch (NULL: no message is active).
+-- Walks up only until the current active branch, so the cost is the size of the change.
+create or replace function llm.activate_path(p_conversation_id uuid, p_target uuid)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_ids uuid [];
+    v_junction bigint;
+begin
+    if p_target is null then
+        update llm.messages as m set active = false
+        where m.conversation_id = p_conversation_id and m.active;
+        return;
+    end if;
+    with recursive up as (
+        select m.id, m.parent_id, m.active, m.seq from llm.messages as m where m.id = p_target
+        union all
+        select p.id, p.parent_id, p.active, p.seq
+        from up inner join llm.messages as p on p.id = up.parent_id
+        where not up.active
+    )
+    select
+        coalesce(array_agg(up.id) filter (where not up.active), '{}'),
+        coalesce(max(up.seq) filter (where up.active), 0)
+    into v_ids, v_junction
+    from up;
+    update llm.messages as m set active = false
+    where m.conversation_id = p_conversation_id and m.active and m.seq > v_junction;
+    update llm.messages as m set active = true where m.id = any(v_ids);
+end;
+$$;
+comment on function llm.activate_path(uuid, uuid) is
+'Switches the active flags so the branch ending at p_target is active; internal.';
+
+-- Appends one message to a conversation the caller has locked: next sequence number, exact
+-- counters, parent = active leaf (or p_parent_id when branching), new message = active leaf.
+create or replace function llm.insert_message(
+    p_conversation_id uuid,
+    p_branch boolean,
+    p_parent_id uuid,
+    p_role text,
+    p_content text,
+    p_metadata jsonb,
+    p_model text,
+    p_tokens integer,
+    p_prompt_tokens integer,
+    p_completion_tokens integer
+)
+returns llm.messages
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_metadata jsonb := llm.check_message(p_role, p_content, p_metadata);
+    v_counts integer [] := llm.message_tokens(v_metadata, p_tokens, p_prompt_tokens, p_completion_tokens);
+    v_conv llm.conversations;
+    v_msg llm.messages;
+begin
+    if p_branch then
+        perform llm.activate_path(p_conversation_id, p_parent_id);
+    end if;
+    select c.* into strict v_conv from llm.conversations as c where c.id = p_conversation_id;
+    insert into llm.messages as m (
+        conversation_id, user_id, seq, parent_id, role, content, metadata, model,
+        prompt_tokens, completion_tokens, tokens
+    )
+    values (
+        v_conv.id, v_conv.user_id, v_conv.last_seq + 1,
+        case when p_branch then p_parent_id else v_conv.active_leaf_id end,
+        p_role, p_content, v_metadata, coalesce(p_model, v_metadata ->> 'model'),
+        v_counts[1], v_counts[2], v_counts[3]
+    )
+    returning m.* into v_msg;
+    update llm.conversations as c
+    set last_seq = v_msg.seq,
+        message_count = c.message_count + 1,
+        prompt_tokens = c.prompt_tokens + coalesce(v_msg.prompt_tokens, 0),
+        completion_tokens = c.completion_tokens + coalesce(v_msg.completion_tokens, 0),
+        total_tokens = c.total_tokens + v_msg.tokens,
+        last_message_at = v_msg.created_at,
+        updated_at = now(),
+        active_leaf_id = v_msg.id
+    where c.id = v_conv.id;
+    return v_msg;
+end;
+$$;
+comment on function llm.insert_message(uuid, boolean, uuid, text, text, jsonb, text, integer, integer, integer) is
+'Internal append used by every message-writing function; the caller holds the conversation lock.';
+
+-- Creates a conversation row for the create functions and import.
+create or replace function llm.new_conversation(
+    p_id text, p_user uuid, p_title text, p_metadata jsonb, p_expires_at timestamptz
+)
+returns llm.conversations
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations;
+    v_uuid uuid;
+    v_external text;
+begin
+    if p_id is not null then
+        if p_id !~ '\S' or length(p_id) > 255 then
+            raise exception 'conversation_id must be a UUID or 1 to 255 characters, got %',
+                quote_literal(p_id)
+                using errcode = '22023';
+        end if;
+        if p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+            v_uuid := p_id::uuid;
+        else
+            v_external := p_id;
+        end if;
+    end if;
+    -- An expired conversation is gone for every function already; cleanup would delete it, so
+    -- its id is freed now rather than refused.
+    if p_id is not null then
+        delete from llm.conversations as c
+        where (c.id = v_uuid or c.external_id = v_external) and c.expires_at <= now();
+    end if;
+    begin
+        insert into llm.conversations as c (id, external_id, user_id, title, metadata, expires_at)
+        values (
+            coalesce(v_uuid, gen_random_uuid()), v_external, p_user, p_title,
+            llm.check_metadata(p_metadata, 'metadata'), p_expires_at
+        )
+        returning c.* into v_conv;
+    exception when unique_violation then
+        -- a soft-deleted conversation keeps its id until it is purged, so it can be restored;
+        -- only a caller who may see it is told so
+        if exists (
+            select from llm.conversations as c
+            where (c.id = v_uuid or c.external_id = v_external) and c.deleted_at is not null
+                and (llm.is_backend() or c.user_id = auth.uid())
+        ) then
+            raise exception 'conversation_id % belongs to a deleted conversation', quote_literal(p_id)
+                using errcode = '23505',
+                hint = 'restore it with restore_conversation, or choose another id (it is freed when purged)';
+        end if;
+        raise exception 'conversation_id % already exists', quote_literal(p_id)
+            using errcode = '23505';
+    end;
+    return v_conv;
+end;
+$$;
+comment on function llm.new_conversation(text, uuid, text, jsonb, timestamptz) is
+'Inserts a conversation: a UUID id becomes its id, any other id its external_id (22023 if blank or too long, 23505 if taken by a live or soft-deleted conversation; an expired one is removed first).';
+
+-- One page of a conversation's active branch, for get_messages (keyset) and get_chat_messages
+-- (offset); their API parameter names limit and offset are reserved words in plpgsql.
+create or replace function llm.page_messages(
+    p_id text,
+    p_field text,
+    p_user_id text,
+    p_limit integer,
+    p_from_start boolean,
+    p_offset integer,
+    p_before uuid,
+    p_after uuid
+)
+returns setof llm.chat_message
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(p_id, p_field, p_user_id, false);
+    v_label text := llm.user_label(v_conv.user_id);
+    v_limit integer := llm.check_page_arg(p_limit, 'limit');
+    v_cursor bigint;
+begin
+    if p_from_start then
+        return query
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active
+        order by m.seq
+        limit v_limit offset llm.check_page_arg(p_offset, 'offset');
+        return;
+    end if;
+    if p_before is not null and p_after is not null then
+        raise exception 'give before or after, not both' using errcode = '22023';
+    end if;
+    if coalesce(p_before, p_after) is not null then
+        select m.seq into v_cursor from llm.messages as m
+        where m.id = coalesce(p_before, p_after) and m.conversation_id = v_conv.id;
+        if not found then
+            raise exception '% message % not found in this conversation',
+                case when p_before is not null then 'before' else 'after' end,
+                coalesce(p_before, p_after)
+                using errcode = 'P0002';
+        end if;
+    end if;
+    if p_after is not null then
+        return query
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active and m.seq > v_cursor
+        order by m.seq
+        limit v_limit;
+        return;
+    end if;
+    return query
+    select r.*
+    from (
+        select cm.*
+        from llm.messages as m
+        cross join lateral llm.as_chat_message(m, v_label) as cm
+        where m.conversation_id = v_conv.id and m.active and m.seq < coalesce(v_cursor, v_conv.last_seq + 1)
+        order by m.seq desc
+        limit v_limit
+    ) as r
+    order by r.seq;
+end;
+$$;
+comment on function llm.page_messages(text, text, text, integer, boolean, integer, uuid, uuid) is
+'Internal: a page of the active branch, oldest first: by offset from the first message, or the latest / just before / just after a message.';
+
+-- ---- sql/conversations/23_json_values.sql ----
+
+-- Typed values read from a JSON document (import_conversation): bad values raise 22023
+-- naming the field, never a raw cast error.
+
+-- A UUID from JSON: NULL when absent or null, else a UUID string.
+create or replace function llm.json_uuid(p_value jsonb, p_field text)
+returns uuid
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'string'
+        or (p_value #>> '{}') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        raise exception '% must be a UUID, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return (p_value #>> '{}')::uuid;
+end;
+$$;
+comment on function llm.json_uuid(jsonb, text) is
+'A UUID from JSON: NULL when absent or null; 22023 naming the field for anything but a UUID string.';
+
+-- A timestamp from JSON: NULL when absent or null, else a timestamp string of the years 1 to 9999.
+create or replace function llm.json_timestamptz(p_value jsonb, p_field text)
+returns timestamptz
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_at timestamptz;
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) = 'string' then
+        begin
+            v_at := (p_value #>> '{}')::timestamptz;
+        exception when invalid_datetime_format or datetime_field_overflow or invalid_text_representation
+            or invalid_parameter_value then
+            v_at := null;
+        end;
+    end if;
+    -- years 1 to 9999: what every client (JavaScript, Python) can read back
+    if v_at is null or v_at not between '0001-01-01 00:00:00+00' and '9999-12-31 23:59:59+00' then
+        raise exception '% must be a timestamp between the years 1 and 9999 such as 2025-10-04T10:00:00Z, got %',
+            p_field,
+            left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return v_at;
+end;
+$$;
+comment on function llm.json_timestamptz(jsonb, text) is
+'A timestamp from a JSON string, years 1 to 9999: NULL when absent or null; 22023 naming the field otherwise.';
+
+-- A boolean from JSON: NULL when absent or null, else true or false.
+create or replace function llm.json_boolean(p_value jsonb, p_field text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, left(p_value::text, 100)
+            using errcode = '22023';
+    end if;
+    return p_value::boolean;
+end;
+$$;
+comment on function llm.json_boolean(jsonb, text) is
+'A boolean from JSON: NULL when absent or null; 22023 naming the field for anything but true or false.';
+
+-- A required string from JSON: 22004 when absent or null, 22023 when not a string.
+create or replace function llm.json_text(p_value jsonb, p_field text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        raise exception '% must not be null', p_field using errcode = '22004';
+    end if;
+    if jsonb_typeof(p_value) <> 'string' then
+        raise exception '% must be a string, got %', p_field, jsonb_typeof(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value #>> '{}';
+end;
+$$;
+comment on function llm.json_text(jsonb, text) is
+'A required string from JSON: 22004 naming the field when absent or null, 22023 when not a string.';
+
+-- ---- sql/conversations/31_conversation_api.sql ----
+
+-- The conversation API with client ids and TTLs (create_conversation, add_message, get_messages, ...).
+
+-- Starts a conversation, optionally with the client's own id and a TTL; returns its id.
+create or replace function llm.create_conversation(
+    user_id text default null,
+    conversation_id text default null,
+    ttl_hours integer default null,
+    metadata jsonb default null,
+    title text default null
+)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_ttl integer := coalesce(
+        create_conversation.ttl_hours, llm.setting_text('conversation_ttl_hours')::integer
+    );
+    v_user uuid;
+    v_conv llm.conversations;
+begin
+    if v_ttl < 0 or v_ttl > 876000 then
+        raise exception 'ttl_hours must be 0 (never expires) or a number of hours up to 876000 (100 years), got %',
+            v_ttl
+            using errcode = '22023';
+    end if;
+    if create_conversation.user_id is not null or not llm.is_backend() then
+        v_user := llm.resolve_user(create_conversation.user_id, false);
+    end if;
+    v_conv := llm.new_conversation(
+        create_conversation.conversation_id, v_user, create_conversation.title,
+        create_conversation.metadata,
+        case when v_ttl > 0 then now() + make_interval(hours => v_ttl) end
+    );
+    return coalesce(v_conv.external_id, v_conv.id::text);
+end;
+$$;
+comment on function llm.create_conversation(text, text, integer, jsonb, text) is
+'Creates a conversation and returns its id (conversation_id when given). ttl_hours NULL: the conversation_ttl_hours setting; 0: never expires. Backends may omit user_id (no owner).';
+grant execute on function llm.create_conversation(
+    text, text, integer, jsonb, text
+) to authenticated, service_role;
+
+-- Reads one conversation.
+create or replace function llm.get_conversation(conversation_id text)
+returns llm.chat_session
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    return llm.as_chat_session(
+        llm.find_conversation(get_conversation.conversation_id, 'conversation_id', null, false)
+    );
+end;
+$$;
+comment on function llm.get_conversation(text) is
+'One conversation by UUID or client id; P0002 when unknown, expired, deleted or not the caller''s.';
+grant execute on function llm.get_conversation(text) to authenticated, service_role;
+
+-- A user's conversations, most recently active first.
+create or replace function llm.get_user_conversations(
+    user_id text default null, "limit" integer default 10, include_archived boolean default false
+)
+returns setof llm.chat_session
+language sql
+security definer
+set search_path = ''
+as $$
+    select s.*
+    from llm.list_conversations(
+        llm.resolve_user(get_user_conversations.user_id, true),
+        llm.check_page_arg(get_user_conversations."limit", 'limit'), 0,
+        coalesce(get_user_conversations.include_archived, false)
+    ) as c
+    cross join lateral llm.as_chat_session(c) as s;
+$$;
+comment on function llm.get_user_conversations(text, integer, boolean) is
+'A user''s live conversations, most recently active first.';
+grant execute on function llm.get_user_conversations(
+    text, integer, boolean
+) to authenticated, service_role;
+
+-- Appends a message to a conversation (conversation API names).
+create or replace function llm.add_message(
+    conversation_id text,
+    role text,
+    content text,
+    metadata jsonb default null,
+    model text default null,
+    tokens integer default null,
+    prompt_tokens integer default null,
+    completion_tokens integer default null
+)
+returns llm.chat_message
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        add_message.conversation_id, 'conversation_id', null, true
+    );
+begin
+    return llm.as_chat_message(
+        llm.insert_message(
+            v_conv.id, false, null, add_message.role, add_message.content, add_message.metadata,
+            add_message.model, add_message.tokens, add_message.prompt_tokens,
+            add_message.completion_tokens
+        ),
+        llm.user_label(v_conv.user_id)
+    );
+end;
+$$;
+comment on function llm.add_message(text, text, text, jsonb, text, integer, integer, integer) is
+'Appends a message to the active branch and returns it; users may add only user messages (42501).';
+grant execute on function llm.add_message(
+    text, text, text, jsonb, text, integer, integer, integer
+) to authenticated, service_role;
+
+-- The active branch, paginated by keyset: the latest messages, or those just before/after one.
+create or replace function llm.get_messages(
+    conversation_id text, "limit" integer default 10, before uuid default null, after uuid default null
+)
+returns setof llm.chat_message
+language sql
+security definer
+set search_path = ''
+as $$
+    select p.*
+    from llm.page_messages(
+        get_messages.conversation_id, 'conversation_id', null, get_messages."limit", false, null,
+        get_messages.before, get_messages.after
+    ) as p;
+$$;
+comment on function llm.get_messages(text, integer, uuid, uuid) is
+'Messages of the active branch, oldest first: the latest limit, or the limit just before (or after) a message id. Cost does not grow with conversation length.';
+grant execute on function llm.get_messages(
+    text, integer, uuid, uuid
+) to authenticated, service_role;
+
+-- Pushes a conversation's expiry further out.
+create or replace function llm.extend_ttl(conversation_id text, hours integer)
+returns llm.chat_session
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations;
+begin
+    if extend_ttl.hours is null then
+        raise exception 'hours must not be null' using errcode = '22004';
+    end if;
+    if extend_ttl.hours <= 0 or extend_ttl.hours > 876000 then
+        raise exception 'hours must be a positive number up to 876000 (100 years), got %', extend_ttl.hours
+            using errcode = '22023';
+    end if;
+    v_conv := llm.find_conversation(extend_ttl.conversation_id, 'conversation_id', null, true);
+    if v_conv.expires_at + make_interval(hours => extend_ttl.hours) > now() + interval '876000 hours' then
+        raise exception 'hours: the conversation would expire more than 876000 hours (100 years) from now'
+            using errcode = '22023';
+    end if;
+    update llm.conversations as c
+    set expires_at = c.expires_at + make_interval(hours => extend_ttl.hours), updated_at = now()
+    where c.id = v_conv.id
+    returning c.* into v_conv;
+    return llm.as_chat_session(v_conv);
+end;
+$$;
+comment on function llm.extend_ttl(text, integer) is
+'Adds hours to expires_at (a conversation that never expires stays so) and returns the conversation.';
+grant execute on function llm.extend_ttl(text, integer) to authenticated, service_role;
+
+-- Removes every message of a conversation and resets its counters; the conversation stays.
+create or replace function llm.clear_conversation(conversation_id text)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        clear_conversation.conversation_id, 'conversation_id', null, true
+    );
+    v_count integer;
+begin
+    update llm.conversations as c
+    set message_count = 0, prompt_tokens = 0, completion_tokens = 0, total_tokens = 0,
+        last_seq = 0, active_leaf_id = null, last_message_at = null, updated_at = now()
+    where c.id = v_conv.id;
+    delete from llm.messages as m where m.conversation_id = v_conv.id;
+    get diagnostics v_count = row_count;
+    return v_count;
+end;
+$$;
+comment on function llm.clear_conversation(text) is
+'Deletes all messages of a conversation (counters back to zero) and returns how many were deleted.';
+grant execute on function llm.clear_conversation(text) to authenticated, service_role;
+
+-- Archives (or unarchives) a conversation: it leaves the lists but stays readable.
+create or replace function llm.archive_conversation(conversation_id text, archived boolean default true)
+returns llm.chat_session
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        archive_conversation.conversation_id, 'conversation_id', null, true
+    );
+begin
+    if archive_conversation.archived is null then
+        raise exception 'archived must not be null' using errcode = '22004';
+    end if;
+    update llm.conversations as c
+    set archived_at = case when archive_conversation.archived then coalesce(c.archived_at, now()) end
+    where c.id = v_conv.id
+    returning c.* into v_conv;
+    return llm.as_chat_session(v_conv);
+end;
+$$;
+comment on function llm.archive_conversation(text, boolean) is
+'Sets or clears archived_at; archived conversations are left out of the lists unless include_archived.';
+grant execute on function llm.archive_conversation(text, boolean) to authenticated, service_role;
+
+-- Soft-deletes a conversation; purge_deleted_conversations removes it after the retention.
+create or replace function llm.delete_conversation(conversation_id text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        delete_conversation.conversation_id, 'conversation_id', null, true
+    );
+begin
+    update llm.conversations as c set deleted_at = now() where c.id = v_conv.id;
+    return true;
+end;
+$$;
+comment on function llm.delete_conversation(text) is
+'Soft-deletes a conversation (invisible at once, purged after deleted_conversation_retention); true on success.';
+grant execute on function llm.delete_conversation(text) to authenticated, service_role;
+
+-- Undoes a soft delete within the retention period.
+create or replace function llm.restore_conversation(conversation_id text)
+returns llm.chat_session
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        restore_conversation.conversation_id, 'conversation_id', null, true, true
+    );
+begin
+    update llm.conversations as c set deleted_at = null where c.id = v_conv.id
+    returning c.* into v_conv;
+    return llm.as_chat_session(v_conv);
+end;
+$$;
+comment on function llm.restore_conversation(text) is
+'Brings back a soft-deleted conversation that has not been purged yet.';
+grant execute on function llm.restore_conversation(text) to authenticated, service_role;
+
+-- ---- sql/conversations/33_search.sql ----
+
+-- Full-text search over a user's messages.
+
+-- Body of search_messages (whose API parameter name limit is a reserved word in plpgsql);
+-- plpgsql so each search is planned with the user and the query it has.
+create or replace function llm.search_user_messages(p_user_id text, p_query text, p_limit integer)
+returns table (
+    id uuid,
+    conversation_id uuid,
+    conversation_title text,
+    role text,
+    content text,
+    created_at timestamptz,
+    active boolean,
+    rank real,
+    snippet text
+)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_user uuid := llm.resolve_user(p_user_id, true);
+    v_limit integer := llm.check_page_arg(p_limit, 'limit');
+    v_query tsquery;
+    v_positive text;
+    v_rank_query tsquery;
+begin
+    if p_query is null or p_query !~ '\S' then
+        raise exception 'query must not be null or blank' using errcode = '22023';
+    end if;
+    v_query := websearch_to_tsquery('english'::regconfig, p_query);
+    -- rank on the positive terms only: a negated term ranks every hit near zero ('revenue
+    -- -forecast' would rank all hits 1e-20); a query of negated terms only ranks 0 (newest first)
+    v_positive := querytree(v_query);
+    if v_positive not in ('T', '') then
+        v_rank_query := v_positive::tsquery;
+    end if;
+    return query
+    select
+        hit.id, hit.conversation_id, hit.title, hit.role, hit.content, hit.created_at, hit.active,
+        hit.score,
+        ts_headline('english'::regconfig, left(hit.content, 100000), v_query, 'MaxFragments=2')
+    from (
+        select
+            m.id, m.conversation_id, c.title, m.role, m.content, m.created_at, m.active,
+            coalesce(ts_rank(m.search, v_rank_query), 0) as score
+        from llm.messages as m
+        inner join llm.conversations as c on c.id = m.conversation_id
+        where
+            m.user_id = v_user
+            and m.search @@ v_query
+            and c.deleted_at is null
+            and (c.expires_at is null or c.expires_at > now())
+        order by score desc, m.created_at desc, m.id
+        limit v_limit
+    ) as hit
+    order by hit.score desc, hit.created_at desc, hit.id;
+end;
+$$;
+comment on function llm.search_user_messages(text, text, integer) is
+'Internal: the body of search_messages.';
+
+-- Full-text search over a user's own messages, best matches first.
+create or replace function llm.search_messages(
+    query text, user_id text default null, "limit" integer default 20
+)
+returns table (
+    id uuid,
+    conversation_id uuid,
+    conversation_title text,
+    role text,
+    content text,
+    created_at timestamptz,
+    active boolean,
+    rank real,
+    snippet text
+)
+language sql
+security definer
+set search_path = ''
+as $$
+    select s.*
+    from llm.search_user_messages(
+        search_messages.user_id, search_messages.query, search_messages."limit"
+    ) as s;
+$$;
+comment on function llm.search_messages(text, text, integer) is
+'Web-style full-text search (english) over the user''s messages in live conversations, ranked on the positive terms, with the conversation id and title and a highlighted snippet. Backends name the user (user_id, 22023 when omitted).';
+grant execute on function llm.search_messages(text, text, integer) to authenticated, service_role;
+
+-- ---- sql/conversations/35_export_import.sql ----
+
+-- Export and import of whole conversations.
+
+-- A whole conversation as one JSON document, every branch included, for backup or moving.
+create or replace function llm.export_conversation(conversation_id text)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_conv llm.conversations := llm.find_conversation(
+        export_conversation.conversation_id, 'conversation_id', null, false
+    );
+begin
+    return jsonb_build_object(
+        'id', v_conv.id,
+        'conversation_id', coalesce(v_conv.external_id, v_conv.id::text),
+        'user_id', llm.user_label(v_conv.user_id),
+        'title', v_conv.title,
+        'metadata', v_conv.metadata,
+        'created_at', v_conv.created_at,
+        'updated_at', v_conv.updated_at,
+        'expires_at', v_conv.expires_at,
+        'archived_at', v_conv.archived_at,
+        'message_count', v_conv.message_count,
+        'total_tokens', v_conv.total_tokens,
+        'messages', (
+            select coalesce(jsonb_agg(jsonb_build_object(
+                'id', m.id,
+                'parent_id', m.parent_id,
+                'role', m.role,
+                'content', m.content,
+                'metadata', m.metadata,
+                'model', m.model,
+                'prompt_tokens', m.prompt_tokens,
+                'completion_tokens', m.completion_tokens,
+                'tokens', m.tokens,
+                'active', m.active,
+                'created_at', m.created_at
+            ) order by m.seq), '[]'::jsonb)
+            from llm.messages as m where m.conversation_id = v_conv.id
+        ),
+        'summaries', (
+            select coalesce(jsonb_agg(jsonb_build_object(
+                'id', s.id, 'summary', s.summary, 'key_points', s.key_points, 'created_at', s.created_at
+            ) order by s.created_at, s.id), '[]'::jsonb)
+            from llm.conversation_summaries as s where s.conversation_id = v_conv.id
+        )
+    );
+end;
+$$;
+comment on function llm.export_conversation(text) is
+'JSON with the conversation fields, metadata, summaries and every message in order (branches with parent_id and active); import_conversation() reads it back.';
+grant execute on function llm.export_conversation(text) to authenticated, service_role;
+
+-- Loads a conversation from export_conversation() output (or any {messages: [...]} document).
+-- Backends keep the document's ids; signed-in users' imports get new ones, so an import never
+-- depends on (or reveals) ids held outside the caller's own rows; as_new makes a copy.
+create or replace function llm.import_conversation(
+    conversation jsonb, user_id text default null, as_new boolean default false
+)
+returns llm.chat_session
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_doc jsonb := import_conversation.conversation;
+    v_keep_ids boolean;
+    v_user uuid;
+    v_conv llm.conversations;
+    v_conv_id uuid;
+    v_item jsonb;
+    v_index integer;
+    v_field text;
+    v_doc_ids uuid [] := array[]::uuid [];
+    v_ids uuid [] := array[]::uuid [];
+    v_doc_id uuid;
+    v_id uuid;
+    v_parent uuid;
+    v_metadata jsonb;
+    v_counts integer [];
+    v_leaf uuid;
+begin
+    if import_conversation.as_new is null then
+        raise exception 'as_new must not be null' using errcode = '22004';
+    end if;
+    if v_doc is null or jsonb_typeof(v_doc) <> 'object' then
+        raise exception 'conversation must be a JSON object (what export_conversation returns)'
+            using errcode = '22023';
+    end if;
+    if jsonb_typeof(coalesce(v_doc -> 'messages', '[]')) <> 'array' then
+        raise exception 'conversation.messages must be a JSON array' using errcode = '22023';
+    end if;
+    if jsonb_typeof(coalesce(nullif(v_doc -> 'summaries', 'null'::jsonb), '[]')) <> 'array' then
+        raise exception 'conversation.summaries must be a JSON array' using errcode = '22023';
+    end if;
+    v_keep_ids := llm.is_backend() and not import_conversation.as_new;
+    if import_conversation.user_id is not null or not llm.is_backend() then
+        v_user := llm.resolve_user(import_conversation.user_id, false);
+    elsif v_doc ->> 'user_id' is not null then
+        v_user := llm.user_uuid(v_doc ->> 'user_id');
+    end if;
+    v_conv_id := llm.json_uuid(v_doc -> 'id', 'conversation.id');
+    v_conv := llm.new_conversation(
+        case
+            when import_conversation.as_new then null
+            when v_keep_ids then coalesce(v_doc ->> 'conversation_id', v_conv_id::text)
+            -- a user's import keeps a client id (unique for everyone, see create_conversation)
+            when v_doc ->> 'conversation_id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then v_doc ->> 'conversation_id'
+        end,
+        v_user, v_doc ->> 'title', v_doc -> 'metadata',
+        llm.json_timestamptz(v_doc -> 'expires_at', 'conversation.expires_at')
+    );
+    if v_keep_ids and v_conv_id is not null and v_conv.id <> v_conv_id then
+        if exists (select from llm.conversations as c where c.id = v_conv_id) then
+            raise exception 'conversation.id % already exists', v_conv_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        update llm.conversations as c set id = v_conv_id where c.id = v_conv.id
+        returning c.* into v_conv;
+    end if;
+    for v_item, v_index in
+        select e.value, e.ordinality::integer
+        from jsonb_array_elements(coalesce(v_doc -> 'messages', '[]')) with ordinality as e
+    loop
+        v_field := format('conversation.messages[%s]', v_index - 1);
+        if jsonb_typeof(v_item) <> 'object' then
+            raise exception '% must be a JSON object', v_field using errcode = '22023';
+        end if;
+        v_metadata := llm.check_message(
+            llm.json_text(v_item -> 'role', v_field || '.role'),
+            llm.json_text(v_item -> 'content', v_field || '.content'),
+            v_item -> 'metadata'
+        );
+        v_counts := llm.message_tokens(
+            v_metadata,
+            llm.token_count(v_item -> 'tokens', v_field || '.tokens'),
+            llm.token_count(v_item -> 'prompt_tokens', v_field || '.prompt_tokens'),
+            llm.token_count(v_item -> 'completion_tokens', v_field || '.completion_tokens')
+        );
+        v_doc_id := llm.json_uuid(v_item -> 'id', v_field || '.id');
+        if v_doc_id = any(v_doc_ids) then
+            raise exception '%.id % appears twice in this conversation', v_field, v_doc_id
+                using errcode = '22023';
+        end if;
+        v_id := case when v_keep_ids then v_doc_id end;
+        if v_id is not null and exists (select from llm.messages as m where m.id = v_id) then
+            raise exception '%.id % already exists', v_field, v_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        v_id := coalesce(v_id, gen_random_uuid());
+        if v_item ? 'parent_id' then
+            v_parent := llm.json_uuid(v_item -> 'parent_id', v_field || '.parent_id');
+            if v_parent is not null then
+                if array_position(v_doc_ids, v_parent) is null then
+                    raise exception '%.parent_id % is not an earlier message of this conversation',
+                        v_field, v_parent
+                        using errcode = '22023';
+                end if;
+                v_parent := v_ids[array_position(v_doc_ids, v_parent)];
+            end if;
+        else
+            v_parent := v_ids[cardinality(v_ids)];
+        end if;
+        insert into llm.messages (
+            id, conversation_id, user_id, seq, parent_id, role, content, metadata, model,
+            prompt_tokens, completion_tokens, tokens, active, created_at
+        )
+        values (
+            v_id, v_conv.id, v_user, v_index, v_parent, v_item ->> 'role', v_item ->> 'content',
+            v_metadata,
+            case when v_item ? 'model' then v_item ->> 'model' else v_metadata ->> 'model' end,
+            v_counts[1], v_counts[2], v_counts[3],
+            coalesce(llm.json_boolean(v_item -> 'active', v_field || '.active'), true),
+            coalesce(
+                llm.json_timestamptz(v_item -> 'created_at', v_field || '.created_at'),
+                llm.json_timestamptz(v_item -> 'timestamp', v_field || '.timestamp'),
+                now()
+            )
+        );
+        -- a message without an id can only be named by position, so a placeholder keeps places
+        v_doc_ids := v_doc_ids || coalesce(v_doc_id, gen_random_uuid());
+        v_ids := v_ids || v_id;
+    end loop;
+    perform llm.import_check_branch(v_conv.id);
+    v_leaf := (
+        select m.id from llm.messages as m
+        where m.conversation_id = v_conv.id and m.active
+        order by m.seq desc limit 1
+    );
+    update llm.conversations as c
+    set message_count = agg.n,
+        prompt_tokens = agg.prompt,
+        completion_tokens = agg.completion,
+        total_tokens = agg.total,
+        last_seq = agg.n,
+        last_message_at = agg.last_at,
+        active_leaf_id = v_leaf,
+        archived_at = llm.json_timestamptz(v_doc -> 'archived_at', 'conversation.archived_at'),
+        created_at = coalesce(llm.json_timestamptz(v_doc -> 'created_at', 'conversation.created_at'), c.created_at),
+        updated_at = coalesce(llm.json_timestamptz(v_doc -> 'updated_at', 'conversation.updated_at'), c.updated_at)
+    from (
+        select
+            count(*)::integer as n,
+            coalesce(sum(m.prompt_tokens), 0) as prompt,
+            coalesce(sum(m.completion_tokens), 0) as completion,
+            coalesce(sum(m.tokens), 0) as total,
+            max(m.created_at) as last_at
+        from llm.messages as m where m.conversation_id = v_conv.id
+    ) as agg
+    where c.id = v_conv.id
+    returning c.* into v_conv;
+    perform llm.import_summaries(v_conv, v_doc -> 'summaries', v_keep_ids);
+    return llm.as_chat_session(v_conv);
+end;
+$$;
+comment on function llm.import_conversation(jsonb, text, boolean) is
+'Creates a conversation from export_conversation() output (or {messages: [{role, content}]}), keeping branches and timestamps. Backends keep the document''s ids (23505 when taken); signed-in users'' imports get new ids (a client id is kept); as_new => true makes a copy with new ids and no client id. Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501). 22023/22004 name the bad field.';
+grant execute on function llm.import_conversation(jsonb, text, boolean) to authenticated, service_role;
+
+-- ---- sql/conversations/36_import_parts.sql ----
+
+-- Parts of import_conversation: the active-branch check and the summaries.
+
+-- Checks that an imported conversation's active messages form one branch from a first message.
+create or replace function llm.import_check_branch(p_conversation_id uuid)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_leaf uuid;
+    v_path integer;
+    v_rooted boolean;
+begin
+    select m.id into v_leaf from llm.messages as m
+    where m.conversation_id = p_conversation_id and m.active
+    order by m.seq desc limit 1;
+    if v_leaf is null then
+        return;
+    end if;
+    -- walk up from the newest active message through active parents: the walk must cover every
+    -- active message and end at a message without a parent
+    with recursive up as (
+        select m.id, m.parent_id from llm.messages as m where m.id = v_leaf
+        union all
+        select p.id, p.parent_id from up inner join llm.messages as p on p.id = up.parent_id and p.active
+    )
+    select count(*), coalesce(bool_or(up.parent_id is null), false) into v_path, v_rooted from up;
+    if not v_rooted or v_path <> (
+        select count(*) from llm.messages as m where m.conversation_id = p_conversation_id and m.active
+    ) then
+        raise exception 'conversation.messages: the active ones must form one branch from a first message (parent_id null)'
+            using errcode = '22023';
+    end if;
+end;
+$$;
+comment on function llm.import_check_branch(uuid) is
+'Internal (import_conversation): 22023 unless the active messages form one branch that starts at a message without a parent.';
+
+-- Imports the summaries of a document (backends only): ids kept when asked, fields checked.
+create or replace function llm.import_summaries(p_conv llm.conversations, p_summaries jsonb, p_keep_ids boolean)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_index integer;
+    v_field text;
+    v_id uuid;
+    v_key_points jsonb;
+begin
+    if p_summaries is null or jsonb_typeof(p_summaries) <> 'array' or jsonb_array_length(p_summaries) = 0 then
+        return;
+    end if;
+    if not llm.is_backend() then
+        raise exception 'only the service role may import conversation summaries'
+            using errcode = '42501';
+    end if;
+    for v_item, v_index in
+        select e.value, e.ordinality::integer from jsonb_array_elements(p_summaries) with ordinality as e
+    loop
+        v_field := format('conversation.summaries[%s]', v_index - 1);
+        if jsonb_typeof(v_item) <> 'object' then
+            raise exception '% must be a JSON object', v_field using errcode = '22023';
+        end if;
+        v_key_points := coalesce(nullif(v_item -> 'key_points', 'null'::jsonb), '[]'::jsonb);
+        if jsonb_typeof(v_key_points) not in ('array', 'object') then
+            raise exception '%.key_points must be a JSON array or object, got %', v_field, jsonb_typeof(v_key_points)
+                using errcode = '22023';
+        end if;
+        v_id := case when p_keep_ids then llm.json_uuid(v_item -> 'id', v_field || '.id') end;
+        if v_id is not null and exists (select from llm.conversation_summaries as s where s.id = v_id) then
+            raise exception '%.id % already exists', v_field, v_id
+                using errcode = '23505', hint = 'import with as_new => true to make a copy';
+        end if;
+        insert into llm.conversation_summaries (id, conversation_id, user_id, summary, key_points, created_at)
+        values (
+            coalesce(v_id, gen_random_uuid()), p_conv.id, p_conv.user_id,
+            llm.json_text(v_item -> 'summary', v_field || '.summary'), v_key_points,
+            coalesce(llm.json_timestamptz(v_item -> 'created_at', v_field || '.created_at'), now())
+        );
+    end loop;
+end;
+$$;
+comment on function llm.import_summaries(llm.conversations, jsonb, boolean) is
+'Internal (import_conversation): inserts a document''s summaries (service role only, 42501), naming a bad field with 22004/22023 and a taken id with 23505.';
 
 -- ---- sql/request_log/20_prices.sql ----
 
@@ -2262,6 +3440,711 @@ create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
 for delete to authenticated using ((select llm.is_admin()));
 comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
 'Package admins remove fold dead letters they have dealt with.';
+
+-- ---- sql/response_cache/20_keys.sql ----
+
+-- Cache keys and scopes: canonical JSON, the key, the caller's scope, embedding checks.
+
+-- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), at every
+-- depth. One pass over the JSON text (strings are matched whole and kept as they are), so the
+-- cost is linear in the size of the value and nothing recurses.
+create or replace function llm.cache_canonical_json(p_value jsonb)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_text text := p_value::text;
+begin
+    -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
+    if v_text !~ '\.[0-9]*0([^0-9]|$)' then
+        return p_value;
+    end if;
+    -- 1.50 -> 1.5, then 2.0 -> 2; a quoted string (group 1) is put back unchanged
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|(\.[0-9]*[1-9])0+(?![0-9])', '\1\2', 'g');
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|\.0+(?![0-9])', '\1', 'g');
+    return v_text::jsonb;
+end;
+$$;
+comment on function llm.cache_canonical_json(jsonb) is
+'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth, in time linear in the size of the value; key order is already irrelevant in jsonb.';
+
+-- Bounds a JSON argument that is canonicalised, so the work is bounded by these limits.
+create or replace function llm.cache_check_json_size(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if octet_length(p_value::text) > 262144 then
+        raise exception '% is % bytes of JSON; at most 262144 are accepted', p_field, octet_length(p_value::text)
+            using errcode = '22023';
+    end if;
+    if jsonb_path_exists(p_value, 'strict $.**{65}') then
+        raise exception '% is nested more than 64 levels deep', p_field using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.cache_check_json_size(jsonb, text) is
+'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
+
+-- Validates and canonicalises a request once, for every function that computes a key.
+create or replace function llm.cache_canonical_key(
+    p_prompt text, p_provider text, p_model text, p_parameters jsonb,
+    out provider text, out model text, out parameters jsonb, out prompt_hash text
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_prompt jsonb;
+    v_ignored text[];
+begin
+    if p_prompt is null then
+        raise exception 'prompt must not be null' using errcode = '22004';
+    end if;
+    if p_provider is null or p_model is null then
+        raise exception '% must not be null', case when p_provider is null then 'provider' else 'model' end
+            using errcode = '22004';
+    end if;
+    provider := lower(btrim(p_provider));
+    model := btrim(p_model);
+    if provider = '' or model = '' then
+        raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
+            using errcode = '22023';
+    end if;
+    parameters := llm.cache_check_json_size(llm.check_metadata(p_parameters, 'parameters'), 'parameters');
+    select array(select jsonb_array_elements_text(s.value)) into v_ignored
+    from llm.settings as s where s.key = 'cache_ignored_parameters';
+    if parameters ?| v_ignored then
+        parameters := parameters - v_ignored;
+    end if;
+    parameters := llm.cache_canonical_json(parameters);
+    -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
+    v_prompt := to_jsonb(p_prompt);
+    if p_prompt ~ '^\s*\[' then
+        begin
+            v_prompt := p_prompt::jsonb;
+            if jsonb_typeof(v_prompt) <> 'array' then
+                v_prompt := to_jsonb(p_prompt);
+            end if;
+        exception when invalid_text_representation or statement_too_complex then
+            v_prompt := to_jsonb(p_prompt);
+        end;
+        v_prompt := llm.cache_canonical_json(v_prompt);
+    end if;
+    prompt_hash := encode(
+        sha256(convert_to(jsonb_build_array(provider, model, v_prompt, parameters)::text, 'UTF8')),
+        'hex'
+    );
+end;
+$$;
+comment on function llm.cache_canonical_key(text, text, text, jsonb) is
+'Checks a request (22004 null prompt, provider or model; 22023 blank names, non-object parameters or parameters above 262144 bytes or 64 levels) and returns its canonical provider, model, parameters and sha256 key.';
+
+-- The cache key of a request, for clients that want to see or log it.
+create or replace function llm.llm_cache_key(
+    prompt text, provider text, model text, parameters jsonb default null
+)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select k.prompt_hash from llm.cache_canonical_key($1, $2, $3, $4) as k;
+$$;
+comment on function llm.llm_cache_key(text, text, text, jsonb) is
+'sha256 (hex) of the canonical provider, model, prompt (text or chat message JSON array) and parameters; ignored parameters (setting cache_ignored_parameters) are left out.';
+grant execute on function llm.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
+
+-- Resolves the scope a call works in; authenticated users only ever get their own scope.
+create or replace function llm.cache_scope(p_user_id text, p_namespace text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_user_id is not null and p_namespace is not null then
+        raise exception 'give user_id or namespace, not both' using errcode = '22023';
+    end if;
+    if p_namespace is not null then
+        if not llm.is_backend() then
+            raise exception 'namespace scopes are for the service role' using errcode = '42501';
+        end if;
+        if p_namespace !~ '^\S' or length(p_namespace) > 200 or p_namespace ~ '[[:cntrl:]]' then
+            raise exception 'namespace must be 1 to 200 printable characters, not starting with a space, got %',
+                quote_literal(p_namespace)
+                using errcode = '22023';
+        end if;
+        return 'namespace:' || p_namespace;
+    end if;
+    -- backends default to the global scope
+    if p_user_id is null and llm.is_backend() then
+        return 'global';
+    end if;
+    return 'user:' || llm.resolve_user(p_user_id, false)::text;
+end;
+$$;
+comment on function llm.cache_scope(text, text) is
+'Scope of a cache call: global by default for backends, user:<uuid> for user_id (an authenticated caller always gets its own), namespace:<name> for backends; 22023 when both are given.';
+
+-- Parses a stored-scope filter such as global, user:user-123 or namespace:docs.
+create or replace function llm.cache_scope_filter(p_scope text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_scope is null or p_scope = 'global' then
+        return p_scope;
+    elsif p_scope like 'user:%' then
+        return 'user:' || llm.user_uuid(substr(p_scope, 6))::text;
+    elsif p_scope ~ '^namespace:\S' then
+        return p_scope;
+    end if;
+    raise exception 'scope must be global, user:<user id> or namespace:<name>, got %',
+        quote_literal(p_scope)
+        using errcode = '22023';
+end;
+$$;
+comment on function llm.cache_scope_filter(text) is
+'Canonical form of a scope argument (user:<id> becomes user:<uuid>); 22023 for anything else.';
+
+-- Checks an embedding before it is stored or searched: supported size, consistent per model.
+-- A lookup passes its scope, so its answer never depends on entries of other scopes.
+create or replace function llm.cache_check_embedding(
+    p_embedding extensions.vector, p_embedding_model text, p_scope text
+)
+returns integer
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_dims integer := extensions.vector_dims(p_embedding);
+    v_model_dims integer;
+begin
+    if not llm.setting('cache_embedding_dimensions') @> to_jsonb(v_dims) then
+        raise exception 'embedding has % dimensions; supported are % (setting cache_embedding_dimensions)',
+            v_dims, llm.setting('cache_embedding_dimensions')
+            using errcode = '22023';
+    end if;
+    if extensions.vector_norm(p_embedding) = 0 then
+        raise exception 'embedding must not be all zeros (cosine similarity is undefined)'
+            using errcode = '22023';
+    end if;
+    if p_embedding_model is not null then
+        select c.embedding_dims into v_model_dims
+        from llm.response_cache as c
+        where c.embedding_model = p_embedding_model and c.embedding_dims <> v_dims
+            and (p_scope is null or c.scope = p_scope)
+        limit 1;
+        if found then
+            raise exception 'embedding has % dimensions but embedding_model % has % dimensions',
+                v_dims, quote_literal(p_embedding_model), v_model_dims
+                using errcode = '22023';
+        end if;
+    end if;
+    return v_dims;
+end;
+$$;
+comment on function llm.cache_check_embedding(extensions.vector, text, text) is
+'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model (in p_scope only when given: lookups see nothing of other scopes).';
+
+-- ---- sql/response_cache/21_counting.sql ----
+
+-- Counting hits and misses, the exact lookup, retiring entries.
+
+-- Counts one hit in a narrow counter row, so the wide entry row is never rewritten by a hit.
+-- A hit takes any counter row of the entry that no concurrent hit holds, and adds a row
+-- (up to cache_hit_shards) only when all are busy: a cold entry keeps one row.
+create or replace function llm.cache_count_hit(p_entry_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- a read-only request (e.g. an HTTP GET) is served but cannot be counted
+    if current_setting('transaction_read_only') = 'off' then
+        update llm.response_cache_hits as h
+        set hits = h.hits + 1, last_hit_at = now()
+        where h.entry_id = p_entry_id
+            and h.shard = (
+                select x.shard from llm.response_cache_hits as x
+                where x.entry_id = p_entry_id
+                limit 1
+                for no key update skip locked
+            );
+        if not found then
+            begin
+                insert into llm.response_cache_hits as h (entry_id, shard, hits)
+                values (
+                    p_entry_id,
+                    pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1), 1
+                )
+                on conflict (entry_id, shard) do update
+                    set hits = h.hits + 1, last_hit_at = now();
+            exception when foreign_key_violation then
+                return null;  -- the entry was removed while being read: served, not counted
+            end;
+        end if;
+    end if;
+    return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id);
+end;
+$$;
+comment on function llm.cache_count_hit(uuid) is
+'Adds one hit to a shard row of llm.response_cache_hits and returns the exact hit count (not counted in read-only transactions).';
+
+-- Counts one miss for the hit rate.
+create or replace function llm.cache_count_miss(p_provider text, p_model text, p_scope text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if current_setting('transaction_read_only') = 'on' then
+        return;
+    end if;
+    insert into llm.response_cache_totals as t (provider, model, scope, shard, misses)
+    values (
+        p_provider, p_model, p_scope,
+        pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1), 1
+    )
+    on conflict (provider, model, scope, shard) do update
+        set misses = t.misses + 1, updated_at = now();
+end;
+$$;
+comment on function llm.cache_count_miss(text, text, text) is
+'Adds one miss to llm.response_cache_totals (sharded like hits).';
+
+-- Exact lookup shared by get_cached_llm_response and claim_llm_cache_key: live entries only.
+create or replace function llm.cache_lookup(p_scope text, p_prompt_hash text)
+returns llm.cache_hit
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_hit llm.cache_hit;
+begin
+    select c.id, c.response, null::bigint, c.created_at, c.expires_at, c.metadata, c.provider, c.model,
+        c.scope, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+    into v_hit
+    from llm.response_cache as c
+    where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now();
+    if not found then
+        return null;
+    end if;
+    v_hit.hit_count := llm.cache_count_hit(v_hit.id);
+    return v_hit;
+end;
+$$;
+comment on function llm.cache_lookup(text, text) is
+'Returns the live entry of a scope and key with its hit counted, or NULL.';
+
+-- Removes entries and folds their hits and savings into llm.response_cache_totals first.
+create or replace function llm.cache_retire(p_ids uuid[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_count integer;
+begin
+    -- lock the entries so no new counter row appears; counter rows are read at their newest
+    perform from llm.response_cache as c where c.id = any(p_ids) order by c.id for update;
+    with counted as (
+        delete from llm.response_cache_hits as h
+        where h.entry_id = any(p_ids)
+        returning h.entry_id, h.hits
+    ),
+    per_entry as (
+        select c.provider, c.model, c.scope, coalesce(sum(n.hits), 0) as hits,
+            c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+        from llm.response_cache as c
+        left join counted as n on n.entry_id = c.id
+        where c.id = any(p_ids)
+        group by c.id
+    )
+    insert into llm.response_cache_totals as t (
+        provider, model, scope, shard, retired_entries, retired_hits, retired_prompt_tokens,
+        retired_completion_tokens, retired_total_tokens, retired_cost_usd
+    )
+    select e.provider, e.model, e.scope, 0, count(*), sum(e.hits),
+        coalesce(sum(e.hits * e.prompt_tokens), 0), coalesce(sum(e.hits * e.completion_tokens), 0),
+        coalesce(sum(e.hits * e.total_tokens), 0), coalesce(sum(e.hits * e.cost_usd), 0)
+    from per_entry as e
+    group by e.provider, e.model, e.scope
+    on conflict (provider, model, scope, shard) do update
+        set retired_entries = t.retired_entries + excluded.retired_entries,
+            retired_hits = t.retired_hits + excluded.retired_hits,
+            retired_prompt_tokens = t.retired_prompt_tokens + excluded.retired_prompt_tokens,
+            retired_completion_tokens = t.retired_completion_tokens + excluded.retired_completion_tokens,
+            retired_total_tokens = t.retired_total_tokens + excluded.retired_total_tokens,
+            retired_cost_usd = t.retired_cost_usd + excluded.retired_cost_usd,
+            updated_at = now();
+    delete from llm.response_cache as c where c.id = any(p_ids);
+    get diagnostics v_count = row_count;
+    return v_count;
+end;
+$$;
+comment on function llm.cache_retire(uuid[]) is
+'Deletes cache entries after adding their hits and saved tokens and cost to llm.response_cache_totals; returns how many were deleted.';
+
+-- Reads a non-negative count or cost from an explicit argument or else from metadata: finite,
+-- and token counts within integer range (what the request log records for a logged hit).
+create or replace function llm.cache_metadata_count(p_explicit numeric, p_metadata jsonb, p_key text)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v jsonb := p_metadata -> p_key;
+    v_value numeric := p_explicit;
+    v_field text := p_key;
+begin
+    if v_value is null and v is not null and jsonb_typeof(v) <> 'null' then
+        v_field := 'metadata.' || p_key;
+        if jsonb_typeof(v) <> 'number' then
+            raise exception '% must be a number, got %', v_field, v using errcode = '22023';
+        end if;
+        v_value := (v #>> '{}')::numeric;
+    end if;
+    if v_value in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric) then
+        raise exception '% must be a finite number, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if v_value < 0 then
+        raise exception '% must not be negative, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if p_key <> 'cost_usd' and v_value > 2147483647 then
+        raise exception '% must be at most 2147483647, got %', v_field, v_value using errcode = '22023';
+    end if;
+    return v_value;
+end;
+$$;
+comment on function llm.cache_metadata_count(numeric, jsonb, text) is
+'The explicit value, else metadata.<key>; 22023 naming the field when not a number, not finite, negative, or (token counts) above 2147483647.';
+
+-- ---- sql/response_cache/30_store.sql ----
+
+-- Storing a response and the exact lookup API.
+
+-- Stores a response (replacing the entry of the same key and scope) and ends any lease on it.
+create or replace function llm.cache_llm_response(
+    prompt text,
+    provider text,
+    model text,
+    response text,
+    metadata jsonb default null,
+    parameters jsonb default null,
+    ttl_hours numeric default 168,
+    embedding extensions.vector default null,
+    user_id text default null,
+    namespace text default null,
+    prompt_tokens bigint default null,
+    completion_tokens bigint default null,
+    cost_usd numeric default null,
+    embedding_model text default null
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    k record;
+    v_scope text;
+    v_metadata jsonb := llm.check_metadata(cache_llm_response.metadata, 'metadata');
+    v_prompt_tokens numeric;
+    v_completion_tokens numeric;
+    v_total_tokens numeric;
+    v_cost numeric;
+begin
+    if not llm.is_backend() then
+        raise exception 'only the service role may write the response cache' using errcode = '42501';
+    end if;
+    select * into k from llm.cache_canonical_key($1, $2, $3, $6);
+    v_scope := llm.cache_scope(cache_llm_response.user_id, cache_llm_response.namespace);
+    if cache_llm_response.response is null then
+        raise exception 'response must not be null' using errcode = '22004';
+    end if;
+    if cache_llm_response.ttl_hours is null then
+        raise exception 'ttl_hours must not be null' using errcode = '22004';
+    elsif cache_llm_response.ttl_hours in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)
+        or cache_llm_response.ttl_hours <= 0 or cache_llm_response.ttl_hours > 876000 then
+        raise exception 'ttl_hours must be a positive number of hours up to 876000 (100 years), got %',
+            cache_llm_response.ttl_hours
+            using errcode = '22023';
+    end if;
+    v_prompt_tokens := llm.cache_metadata_count(cache_llm_response.prompt_tokens, v_metadata, 'prompt_tokens');
+    v_completion_tokens := llm.cache_metadata_count(
+        cache_llm_response.completion_tokens, v_metadata, 'completion_tokens'
+    );
+    v_total_tokens := coalesce(
+        llm.cache_metadata_count(null, v_metadata, 'total_tokens'),
+        llm.cache_metadata_count(null, v_metadata, 'tokens'),
+        v_prompt_tokens + v_completion_tokens
+    );
+    v_cost := llm.cache_metadata_count(cache_llm_response.cost_usd, v_metadata, 'cost_usd');
+    if v_prompt_tokens % 1 <> 0 or v_completion_tokens % 1 <> 0 or v_total_tokens % 1 <> 0 then
+        raise exception 'prompt_tokens, completion_tokens and tokens must be whole numbers' using errcode = '22023';
+    end if;
+    if v_total_tokens > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %',
+            v_total_tokens
+            using errcode = '22023';
+    end if;
+    if cache_llm_response.embedding is not null then
+        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model, null);
+    elsif cache_llm_response.embedding_model is not null then
+        raise exception 'embedding_model given without an embedding' using errcode = '22023';
+    end if;
+
+    perform llm.cache_retire(array(
+        select c.id from llm.response_cache as c
+        where c.scope = v_scope and c.prompt_hash = k.prompt_hash
+    ));
+    insert into llm.response_cache as c (
+        scope, prompt_hash, prompt, provider, model, parameters, response, metadata,
+        prompt_tokens, completion_tokens, total_tokens, cost_usd, embedding, embedding_model,
+        size_bytes, expires_at
+    )
+    values (
+        v_scope, k.prompt_hash, cache_llm_response.prompt, k.provider, k.model, k.parameters,
+        cache_llm_response.response, v_metadata, v_prompt_tokens, v_completion_tokens,
+        v_total_tokens, v_cost, cache_llm_response.embedding, cache_llm_response.embedding_model,
+        octet_length(cache_llm_response.prompt) + octet_length(cache_llm_response.response)
+        + pg_column_size(v_metadata) + pg_column_size(k.parameters)
+        + coalesce(pg_column_size(cache_llm_response.embedding), 0),
+        now() + cache_llm_response.ttl_hours * interval '1 hour'
+    )
+    on conflict (scope, prompt_hash) do update
+        set prompt = excluded.prompt,
+            response = excluded.response,
+            metadata = excluded.metadata,
+            parameters = excluded.parameters,
+            prompt_tokens = excluded.prompt_tokens,
+            completion_tokens = excluded.completion_tokens,
+            total_tokens = excluded.total_tokens,
+            cost_usd = excluded.cost_usd,
+            embedding = excluded.embedding,
+            embedding_model = excluded.embedding_model,
+            size_bytes = excluded.size_bytes,
+            created_at = now(),
+            expires_at = excluded.expires_at;
+    delete from llm.response_cache_leases as l
+    where l.scope = v_scope and l.prompt_hash = k.prompt_hash;
+    return true;
+end;
+$$;
+comment on function llm.cache_llm_response(
+    text, text, text, text, jsonb, jsonb, numeric, extensions.vector, text, text, bigint, bigint,
+    numeric, text
+) is
+'Caches a response for ttl_hours (default 168) in the global scope, a user''s (user_id) or a namespace''s; replaces the entry of the same key; token counts and cost_usd (arguments or metadata) are what each hit saves. Service role only.';
+grant execute on function llm.cache_llm_response(
+    text, text, text, text, jsonb, jsonb, numeric, extensions.vector, text, text, bigint,
+    bigint, numeric, text
+) to service_role;
+
+-- Exact lookup: the live response of the key in the caller's scope, with the hit counted.
+create or replace function llm.get_cached_llm_response(
+    prompt text,
+    provider text,
+    model text,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null
+)
+returns llm.cache_hit
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    k record;
+    v_scope text;
+    v_hit llm.cache_hit;
+begin
+    select * into k from llm.cache_canonical_key($1, $2, $3, $4);
+    v_scope := llm.cache_scope(get_cached_llm_response.user_id, get_cached_llm_response.namespace);
+    v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
+    if v_hit.id is null then
+        perform llm.cache_count_miss(k.provider, k.model, v_scope);
+        return null;
+    end if;
+    return v_hit;
+end;
+$$;
+comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
+'Returns the cached response (id, response, hit_count, cached_at, expires_at, metadata, tokens and cost saved) of a request in the caller''s scope, counting the hit, or NULL on a miss (counted too). Expired entries are never returned.';
+grant execute on function llm.get_cached_llm_response(
+    text, text, text, jsonb, text, text
+) to authenticated, service_role;
+
+-- ---- sql/response_cache/32_semantic.sql ----
+
+-- Semantic lookups over embeddings (pgvector).
+
+-- Semantic lookup behind get_similar_cached_prompts: nearest entries by cosine similarity in
+-- one scope, exact filters inside the index scan (iterative scans), threshold outside it.
+create or replace function llm.cache_similar(
+    p_embedding extensions.vector,
+    p_limit integer,
+    p_threshold double precision,
+    p_provider text,
+    p_model text,
+    p_parameters jsonb,
+    p_user_id text,
+    p_namespace text,
+    p_embedding_model text,
+    p_count_hit boolean
+)
+returns setof llm.similar_cached_prompt
+language plpgsql
+set search_path = ''
+set "hnsw.iterative_scan" = 'relaxed_order'
+set "hnsw.ef_search" = 40
+set enable_sort = on
+as $$
+declare
+    v_dims integer;
+    v_type text;
+    v_scope text;
+    v_provider text;
+    v_model text;
+    v_parameters jsonb;
+    v_first uuid;
+    v_candidates bigint;
+    r llm.similar_cached_prompt;
+begin
+    if p_embedding is null then
+        raise exception 'embedding must not be null' using errcode = '22004';
+    end if;
+    if p_threshold is null or p_limit is null then
+        raise exception '% must not be null', case when p_limit is null then 'limit' else 'similarity_threshold' end
+            using errcode = '22004';
+    end if;
+    if p_threshold not between 0 and 1 then
+        raise exception 'similarity_threshold must be between 0 and 1, got %', p_threshold
+            using errcode = '22023';
+    end if;
+    if p_limit not between 1 and 1000 then
+        raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = '22023';
+    end if;
+    v_scope := llm.cache_scope(p_user_id, p_namespace);
+    -- backends see every scope; a signed-in user's check sees only the user's own entries
+    v_dims := llm.cache_check_embedding(
+        p_embedding, p_embedding_model, case when not llm.is_backend() then v_scope end
+    );
+    if p_parameters is not null then
+        select k.parameters into v_parameters
+        from llm.cache_canonical_key('', 'x', 'x', p_parameters) as k;
+    end if;
+    v_provider := lower(btrim(p_provider));
+    v_model := btrim(p_model);
+    v_type := case when v_dims > 2000 then 'halfvec' else 'vector' end;
+    perform set_config(
+        'hnsw.ef_search',
+        greatest(llm.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
+        true
+    );
+    -- A scope with few embeddings of this size is searched exactly (all of them, sorted).
+    -- Above cache_exact_search_max the HNSW index must serve: the planner underrates what
+    -- computing every distance costs and would sort them all, so sorting is turned off (for
+    -- this function only), which leaves the index as the one way to order by distance.
+    select count(*) into v_candidates
+    from (
+        select from llm.response_cache as c
+        where c.scope = v_scope and c.embedding_dims = v_dims
+        limit llm.setting_text('cache_exact_search_max')::integer + 1
+    ) as x;
+    if v_candidates > llm.setting_text('cache_exact_search_max')::integer then
+        perform set_config('enable_sort', 'off', true);
+    end if;
+    -- The index serves only "order by distance limit n"; the threshold is applied outside it.
+    -- The query is dynamic because the index expression names the dimension; plpgsql_check
+    -- cannot see its result type (r declares it).
+    perform 'PRAGMA:disable:other_warnings';
+    for r in execute format(
+        $q$
+        select s.id, s.prompt, s.response, 1 - s.distance, s.provider, s.model, s.parameters,
+            s.metadata, s.scope, null::bigint, s.created_at, s.expires_at
+        from (
+            select c.id, c.prompt, c.response, c.provider, c.model, c.parameters, c.metadata,
+                c.scope, c.created_at, c.expires_at,
+                c.embedding::extensions.%1$s(%2$s)
+                operator(extensions.<=>) $1::extensions.%1$s(%2$s) as distance
+            from llm.response_cache as c
+            where c.embedding_dims = %2$s
+                and c.scope = $2
+                and c.expires_at > now()
+                and ($3::text is null or c.provider = $3)
+                and ($4::text is null or c.model = $4)
+                and ($5::jsonb is null or c.parameters = $5)
+                and ($6::text is null or c.embedding_model = $6)
+            order by distance
+            limit $7
+        ) as s
+        where s.distance <= 1 - $8
+        order by s.distance, s.id
+        $q$,
+        v_type, v_dims
+    ) using p_embedding, v_scope, v_provider, v_model, v_parameters,
+        p_embedding_model, p_limit,
+        p_threshold
+    loop
+        if v_first is null and p_count_hit then
+            r.hit_count := llm.cache_count_hit(r.id);
+        else
+            r.hit_count := (
+                select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = r.id
+            );
+        end if;
+        v_first := coalesce(v_first, r.id);
+        return next r;
+    end loop;
+    perform 'PRAGMA:enable:other_warnings';
+end;
+$$;
+comment on function llm.cache_similar(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text, boolean
+) is
+'Implements llm.get_similar_cached_prompts (see there); 22023 for bad arguments.';
+
+-- Seed API: the most similar cached prompts of the caller's scope, best first.
+create or replace function llm.get_similar_cached_prompts(
+    embedding extensions.vector,
+    "limit" integer default 5,
+    similarity_threshold double precision default 0.8,
+    provider text default null,
+    model text default null,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null,
+    embedding_model text default null,
+    count_hit boolean default false
+)
+returns setof llm.similar_cached_prompt
+language sql
+security definer
+set search_path = ''
+as $$
+    select * from llm.cache_similar($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+$$;
+comment on function llm.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text, boolean
+) is
+'Most similar cached prompts (cosine similarity, 1 = identical, best first) at or above similarity_threshold, from the caller''s scope only, optionally filtered exactly by provider, model, parameters and embedding_model; count_hit counts a hit on the best one. 22023 for a threshold outside 0..1, a bad limit or an unsupported or mismatched embedding.';
+grant execute on function llm.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
+    boolean
+) to authenticated, service_role;
 
 -- ---- sql/response_cache/34_savings.sql ----
 
