@@ -1,0 +1,295 @@
+// The database steps of one chat turn, each one transaction through the SQL API: as the
+// signed-in user for the conversation, as the service role for quota, cache and logging.
+
+import type { Caller } from "../_shared/auth.ts";
+import { asCaller, asService, type Sql, sqlstate } from "../_shared/db.ts";
+import { HttpError } from "../_shared/http.ts";
+import type { ChatRequest } from "./request.ts";
+
+export interface QuotaRemaining {
+  tokens: string | null;
+  requests: string | null;
+  costUsd: string | null;
+}
+
+export interface Reservation {
+  id: string;
+  remaining: QuotaRemaining;
+}
+
+/**
+ * Prices the request's worst case (prompt estimate + max tokens) and reserves it against the
+ * user's hard quotas (429 from reserve_quota's PT429); then reads what remains, the smallest
+ * over the four periods. An unpriced model is refused: its cost could not be limited.
+ */
+export async function reserve(sql: Sql, userId: string, req: ChatRequest): Promise<Reservation> {
+  return await asService(sql, async (tx) => {
+    const [{ cost }] = await tx`select llm.estimate_cost(
+      provider => ${req.provider}::text, model => ${req.model}::text,
+      prompt_tokens => ${req.estimatedPromptTokens}::integer,
+      completion_tokens => ${req.maxTokens}::integer) as cost`;
+    if (cost === null) {
+      throw new HttpError(
+        400,
+        `unknown model ${JSON.stringify(req.model)} of provider ${JSON.stringify(req.provider)}: ` +
+          "it has no price in llm.model_prices (an admin adds one with llm.set_model_price)",
+        "invalid_request_error",
+        { param: "model" },
+        {},
+        "model_not_found",
+      );
+    }
+    const [{ id }] = await tx`select llm.reserve_quota(
+      user_id => ${userId}::text,
+      tokens => ${req.estimatedPromptTokens + req.maxTokens}::bigint,
+      cost_usd => ${cost}::numeric) as id`;
+    const [remaining] = await tx`
+      select min((q ->> 'remaining')::numeric)::text as tokens,
+        min((q ->> 'requests_remaining')::numeric)::text as requests,
+        min((q ->> 'cost_remaining_usd')::numeric)::text as cost_usd
+      from unnest(array['daily', 'weekly', 'monthly', 'yearly']) as p (period)
+      cross join lateral llm.check_user_quota(${userId}::text, p.period) as q`;
+    return {
+      id,
+      remaining: {
+        tokens: remaining.tokens,
+        requests: remaining.requests,
+        costUsd: remaining.cost_usd,
+      },
+    };
+  });
+}
+
+export async function release(sql: Sql, reservationId: string): Promise<void> {
+  await asService(sql, (tx) => tx`select llm.release_reservation(${reservationId}::uuid)`);
+}
+
+export interface ConversationRef {
+  /** The id clients use: their own client id, or the UUID. */
+  id: string;
+  uuid: string;
+}
+
+/**
+ * As the signed-in user: creates the conversation (or resolves the one named) and appends the
+ * user's message. A name that is unknown becomes a new conversation of the caller's; one that
+ * is someone else's is 404, exactly as an unknown one would be for reading.
+ */
+export async function storeUserTurn(
+  sql: Sql,
+  caller: Caller,
+  req: ChatRequest,
+): Promise<ConversationRef> {
+  const title = (req.userMessage ?? "").slice(0, 80) || null;
+  const append = async (id: string): Promise<ConversationRef> =>
+    await asCaller(sql, caller, async (tx) => {
+      const [row] = req.userMessage === null
+        ? await tx`select (llm.get_conversation(${id}::text)).id::text as uuid`
+        : await tx`select (llm.add_message(conversation_id => ${id}::text, role => 'user',
+            content => ${req.userMessage}::text)).conversation_id::text as uuid`;
+      return { id, uuid: row.uuid };
+    });
+  const create = async (id: string | null): Promise<ConversationRef> =>
+    await asCaller(sql, caller, async (tx) => {
+      const [{ created }] = await tx`select llm.create_conversation(
+        conversation_id => ${id}::text, title => ${title}::text) as created`;
+      const [row] = req.userMessage === null
+        ? await tx`select (llm.get_conversation(${created}::text)).id::text as uuid`
+        : await tx`select (llm.add_message(conversation_id => ${created}::text, role => 'user',
+            content => ${req.userMessage}::text)).conversation_id::text as uuid`;
+      return { id: created, uuid: row.uuid };
+    });
+
+  if (req.conversationId === null) return await create(null);
+  try {
+    return await append(req.conversationId);
+  } catch (e) {
+    if (sqlstate(e) !== "P0002") throw e;
+  }
+  try {
+    return await create(req.conversationId);
+  } catch (e) {
+    if (sqlstate(e) !== "23505") throw e;
+    throw new HttpError(
+      404,
+      `conversation ${JSON.stringify(req.conversationId)} not found`,
+      "not_found",
+      { param: "conversation_id" },
+      {},
+      "P0002",
+    );
+  }
+}
+
+/** The cache scope of a request: a shared namespace when one is named, else the user's own. */
+function scope(req: ChatRequest, userId: string): { user: string | null; namespace: string | null } {
+  return req.namespace ? { user: null, namespace: req.namespace } : { user: userId, namespace: null };
+}
+
+export interface CacheHit {
+  id: string;
+  response: string;
+  prompt_tokens: string | null;
+  completion_tokens: string | null;
+  total_tokens: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+/** Exact lookup (counts the hit or the miss). */
+export async function lookupCache(
+  sql: Sql,
+  userId: string,
+  req: ChatRequest,
+): Promise<CacheHit | null> {
+  const s = scope(req, userId);
+  const rows = await asService(sql, (tx) =>
+    tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
+        h.total_tokens::text, h.metadata
+      from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
+        provider => ${req.provider}::text, model => ${req.model}::text,
+        parameters => ${JSON.stringify(req.cacheParameters)}::jsonb,
+        user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
+      where h.id is not null`);
+  return rows.length ? (rows[0] as unknown as CacheHit) : null;
+}
+
+/**
+ * A cache hit's turn in one transaction: the assistant message, the hit logged as a
+ * zero-cost request with what it saved, the reservation released.
+ */
+export async function recordCacheHit(
+  sql: Sql,
+  args: {
+    userId: string;
+    requestId: string;
+    conversation: ConversationRef;
+    req: ChatRequest;
+    hit: CacheHit;
+    reservationId: string;
+    latencyMs: number;
+  },
+): Promise<void> {
+  const { hit, req } = args;
+  await asService(sql, async (tx) => {
+    await tx`select llm.add_message(conversation_id => ${args.conversation.uuid}::text,
+      role => 'assistant', content => ${hit.response}::text, model => ${req.model}::text,
+      metadata => ${
+      JSON.stringify({ request_id: args.requestId, cached: true, cache_entry_id: hit.id })
+    }::jsonb)`;
+    await tx`select llm.log_cache_hit(entry_id => ${hit.id}::uuid, user_id => ${args.userId}::text,
+      request_id => ${args.requestId}::text, conversation_id => ${args.conversation.uuid}::uuid,
+      latency_ms => ${args.latencyMs}::integer)`;
+    await tx`select llm.release_reservation(${args.reservationId}::uuid)`;
+  });
+}
+
+export interface Completion {
+  content: string;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  totalTokens: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  finishReason: string | null;
+  upstreamId: string | null;
+  /** Tokens estimated by the gateway (the stream was cut before the upstream's usage came). */
+  estimated: boolean;
+  partial: boolean;
+}
+
+/**
+ * The turn in ONE transaction (llm.record_completion): assistant message, logged request with
+ * tokens, cost and latency, settled reservation; then, when the answer is complete, it is
+ * cached in a savepoint (a cache failure never loses the turn).
+ */
+export async function recordCompletion(
+  sql: Sql,
+  args: {
+    userId: string;
+    requestId: string;
+    conversation: ConversationRef;
+    req: ChatRequest;
+    reservationId: string;
+    completion: Completion;
+    cacheTtlHours: number;
+  },
+): Promise<void> {
+  const { req, completion: c } = args;
+  const messageMetadata = {
+    request_id: args.requestId,
+    finish_reason: c.finishReason,
+    ...(c.partial ? { partial: true } : {}),
+  };
+  const requestMetadata = {
+    gateway: "llm-chat",
+    stream: req.stream,
+    time_to_first_token_ms: c.ttftMs,
+    finish_reason: c.finishReason,
+    upstream_id: c.upstreamId,
+    ...(c.partial ? { partial: true } : {}),
+    ...(c.estimated ? { usage_estimated: true } : {}),
+  };
+  await asService(sql, async (tx) => {
+    await tx`select * from llm.record_completion(
+      conversation_id => ${args.conversation.uuid}::text, content => ${c.content}::text,
+      provider => ${req.provider}::text, model => ${req.model}::text,
+      prompt_tokens => ${c.promptTokens}::integer, completion_tokens => ${c.completionTokens}::integer,
+      reservation_id => ${args.reservationId}::uuid, request_id => ${args.requestId}::text,
+      user_id => ${args.userId}::text, cached_tokens => ${c.cachedTokens}::integer,
+      total_tokens => ${c.totalTokens}::integer, latency_ms => ${c.latencyMs}::integer,
+      metadata => ${JSON.stringify(messageMetadata)}::jsonb,
+      request_metadata => ${JSON.stringify(requestMetadata)}::jsonb)`;
+    if (!req.cache || c.partial || c.finishReason !== "stop" || c.content === "") return;
+    const s = scope(req, args.userId);
+    await tx.savepoint((sp) =>
+      sp`select llm.cache_llm_response(prompt => ${req.cachePrompt}::text,
+        provider => ${req.provider}::text, model => ${req.model}::text,
+        response => ${c.content}::text,
+        metadata => ${JSON.stringify({ finish_reason: c.finishReason })}::jsonb,
+        parameters => ${JSON.stringify(req.cacheParameters)}::jsonb,
+        ttl_hours => ${args.cacheTtlHours}::numeric,
+        user_id => ${s.user}::text, namespace => ${s.namespace}::text,
+        prompt_tokens => ${c.promptTokens}::bigint, completion_tokens => ${c.completionTokens}::bigint,
+        cost_usd => llm.estimate_cost(${req.provider}::text, ${req.model}::text,
+          ${c.promptTokens}::integer, ${c.completionTokens}::integer, ${c.cachedTokens}::integer))`
+    ).catch((e) => console.error("caching the answer failed", e));
+  });
+}
+
+/**
+ * A failed request in one transaction: logged with its status and error type (and, for a
+ * stream cut mid-way, the partial tokens, which settle the reservation); otherwise the
+ * reservation is released.
+ */
+export async function recordFailure(
+  sql: Sql,
+  args: {
+    userId: string;
+    requestId: string;
+    conversation: ConversationRef;
+    req: ChatRequest;
+    reservationId: string;
+    statusCode: number | null;
+    errorType: string;
+    errorMessage: string;
+    latencyMs: number;
+    promptTokens?: number;
+    completionTokens?: number;
+  },
+): Promise<void> {
+  const charged = (args.completionTokens ?? 0) > 0 || (args.promptTokens ?? 0) > 0;
+  await asService(sql, async (tx) => {
+    await tx`select llm.log_request(provider => ${args.req.provider}::text,
+      model => ${args.req.model}::text, user_id => ${args.userId}::text, success => false,
+      status_code => ${args.statusCode}::integer, error_type => ${args.errorType}::text,
+      error_message => ${args.errorMessage.slice(0, 1000)}::text,
+      latency_ms => ${args.latencyMs}::integer, request_id => ${args.requestId}::text,
+      conversation_id => ${args.conversation.uuid}::uuid,
+      prompt_tokens => ${args.promptTokens ?? 0}::integer,
+      completion_tokens => ${args.completionTokens ?? 0}::integer,
+      reservation_id => ${charged ? args.reservationId : null}::uuid,
+      metadata => ${JSON.stringify({ gateway: "llm-chat", stream: args.req.stream })}::jsonb)`;
+    if (!charged) await tx`select llm.release_reservation(${args.reservationId}::uuid)`;
+  });
+}
