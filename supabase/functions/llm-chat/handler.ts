@@ -219,7 +219,6 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       timeoutMs: config.llmTimeoutMs,
       startedAt: upstreamStarted,
       forwardUsageChunk: req.clientWantsUsage,
-      clientSignal: request.signal,
       onEnd: async (outcome) => {
         const latencyMs = elapsed();
         const usage = outcome.usage;

@@ -32,8 +32,6 @@ export interface RelayOptions {
   startedAt: number;
   /** Pass the usage-only chunk on (the client asked for stream_options.include_usage). */
   forwardUsageChunk: boolean;
-  /** The client's request signal: aborts when it disconnects. */
-  clientSignal: AbortSignal;
   /** Records the turn; a thrown error is sent to the client as an SSE error event. */
   onEnd: (outcome: StreamOutcome) => Promise<void>;
 }
@@ -76,7 +74,6 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     call.controller.abort();
     void end("client_aborted");
   };
-  opts.clientSignal.addEventListener("abort", clientLeft, { once: true });
 
   /** Accumulates one event; returns the text to forward ("" to drop it). */
   const take = (data: string, raw: string): string => {
@@ -144,7 +141,6 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
           }
           controller.enqueue(encoder.encode(out + sseEvent("[DONE]")));
           controller.close();
-          opts.clientSignal.removeEventListener("abort", clientLeft);
           return;
         }
         if (out) {
@@ -153,6 +149,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
         }
       }
     },
+    // the runtime cancels the body when the client disconnects
     cancel() {
       clientLeft();
     },

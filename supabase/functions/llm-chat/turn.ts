@@ -147,7 +147,7 @@ export async function lookupCache(
         h.total_tokens::text, h.metadata
       from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
         provider => ${req.provider}::text, model => ${req.model}::text,
-        parameters => ${JSON.stringify(req.cacheParameters)}::jsonb,
+        parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
         user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
       where h.id is not null`);
   return rows.length ? (rows[0] as unknown as CacheHit) : null;
@@ -175,7 +175,7 @@ export async function recordCacheHit(
       role => 'assistant', content => ${hit.response}::text, model => ${req.model}::text,
       metadata => ${
       JSON.stringify({ request_id: args.requestId, cached: true, cache_entry_id: hit.id })
-    }::jsonb)`;
+    }::text::jsonb)`;
     await tx`select llm.log_cache_hit(entry_id => ${hit.id}::uuid, user_id => ${args.userId}::text,
       request_id => ${args.requestId}::text, conversation_id => ${args.conversation.uuid}::uuid,
       latency_ms => ${args.latencyMs}::integer)`;
@@ -238,16 +238,16 @@ export async function recordCompletion(
       reservation_id => ${args.reservationId}::uuid, request_id => ${args.requestId}::text,
       user_id => ${args.userId}::text, cached_tokens => ${c.cachedTokens}::integer,
       total_tokens => ${c.totalTokens}::integer, latency_ms => ${c.latencyMs}::integer,
-      metadata => ${JSON.stringify(messageMetadata)}::jsonb,
-      request_metadata => ${JSON.stringify(requestMetadata)}::jsonb)`;
+      metadata => ${JSON.stringify(messageMetadata)}::text::jsonb,
+      request_metadata => ${JSON.stringify(requestMetadata)}::text::jsonb)`;
     if (!req.cache || c.partial || c.finishReason !== "stop" || c.content === "") return;
     const s = scope(req, args.userId);
     await tx.savepoint((sp) =>
       sp`select llm.cache_llm_response(prompt => ${req.cachePrompt}::text,
         provider => ${req.provider}::text, model => ${req.model}::text,
         response => ${c.content}::text,
-        metadata => ${JSON.stringify({ finish_reason: c.finishReason })}::jsonb,
-        parameters => ${JSON.stringify(req.cacheParameters)}::jsonb,
+        metadata => ${JSON.stringify({ finish_reason: c.finishReason })}::text::jsonb,
+        parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
         ttl_hours => ${args.cacheTtlHours}::numeric,
         user_id => ${s.user}::text, namespace => ${s.namespace}::text,
         prompt_tokens => ${c.promptTokens}::bigint, completion_tokens => ${c.completionTokens}::bigint,
@@ -289,7 +289,7 @@ export async function recordFailure(
       prompt_tokens => ${args.promptTokens ?? 0}::integer,
       completion_tokens => ${args.completionTokens ?? 0}::integer,
       reservation_id => ${charged ? args.reservationId : null}::uuid,
-      metadata => ${JSON.stringify({ gateway: "llm-chat", stream: args.req.stream })}::jsonb)`;
+      metadata => ${JSON.stringify({ gateway: "llm-chat", stream: args.req.stream })}::text::jsonb)`;
     if (!charged) await tx`select llm.release_reservation(${args.reservationId}::uuid)`;
   });
 }
