@@ -80,7 +80,7 @@ export function createConversationsHandler(
       const offset = intParam(url, "offset", 0);
       const rows = await as((tx) =>
         tx`select coalesce(jsonb_agg(to_jsonb(s)), '[]') as list
-          from llm.get_user_chat_sessions(limit => ${limit}::integer, "offset" => ${offset}::integer,
+          from llm.get_user_chat_sessions("limit" => ${limit}::integer, "offset" => ${offset}::integer,
             include_archived => ${boolParam(url, "include_archived")}::boolean) as s`
       );
       const list = rows[0].list as unknown[];

@@ -171,11 +171,12 @@ test("bad JSON, missing fields and an unknown model are 400 with a clear message
 test("another user's conversation is 404, and nothing is written to it", async () => {
   const owner = await makeUser(gw.db);
   const intruder = await makeUser(gw.db);
-  const first = await chat(gw, owner, ask("mine", { conversation_id: "owner-private-conv" }));
+  const clientId = `owner-private-${crypto.randomUUID().slice(0, 8)}`;
+  const first = await chat(gw, owner, ask("mine", { conversation_id: clientId }));
   assertEquals(first.status, 200);
   await first.body?.cancel();
-  const uuid = (await gw.db`select id::text from llm.conversations where external_id = 'owner-private-conv'`)[0].id;
-  for (const id of ["owner-private-conv", uuid]) {
+  const uuid = (await gw.db`select id::text from llm.conversations where external_id = ${clientId}`)[0].id;
+  for (const id of [clientId, uuid]) {
     const res = await chat(gw, intruder, ask("let me in", { conversation_id: id }));
     assertEquals(res.status, 404, id);
     assertEquals((await res.json()).error.type, "not_found");
