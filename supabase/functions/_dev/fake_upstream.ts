@@ -107,7 +107,9 @@ async function answer(req: Request, calls: FakeCall[]): Promise<Response> {
           choices: [{ index: 0, delta: { content: chunks[i] }, finish_reason: null }],
         }));
       } else {
-        controller.enqueue(event({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }));
+        controller.enqueue(
+          event({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
+        );
         if (withUsage) controller.enqueue(event({ ...base, choices: [], usage }));
         controller.enqueue(encoder.encode("data: [DONE]\n\n"));
         controller.close();

@@ -26,7 +26,9 @@ export function startStack(config: Config, port = 0): LocalStack {
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
     const name = new URL(req.url).pathname.split("/")[3];
     const handler = handlers[name];
-    return handler ? handler(req) : Promise.resolve(new Response("no such function", { status: 404 }));
+    return handler
+      ? handler(req)
+      : Promise.resolve(new Response("no such function", { status: 404 }));
   });
   return {
     url: `http://127.0.0.1:${server.addr.port}/functions/v1`,

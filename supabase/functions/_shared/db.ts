@@ -22,10 +22,18 @@ export function connect(config: Config): Sql {
 }
 
 /** The identity the gateway's own privileged writes run as (logging, quota, cache). */
-export const SERVICE: Caller = { role: "service_role", userId: null, claims: { role: "service_role" } };
+export const SERVICE: Caller = {
+  role: "service_role",
+  userId: null,
+  claims: { role: "service_role" },
+};
 
 /** Runs `fn` in one transaction as `caller`; a database error becomes its HTTP error. */
-export async function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function asCaller<T>(
+  sql: Sql,
+  caller: Caller,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   try {
     return await sql.begin(async (tx) => {
       await tx`select set_config('role', ${caller.role}, true),

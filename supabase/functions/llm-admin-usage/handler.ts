@@ -24,7 +24,9 @@ export function createAdminUsageHandler(deps: AdminUsageDeps): (req: Request) =>
     const url = new URL(req.url);
     let params: Record<string, unknown> = Object.fromEntries(url.searchParams);
     if (req.method === "POST") {
-      const body = (req.headers.get("content-length") ?? "1") === "0" ? {} : await readJsonObject(req);
+      const body = (req.headers.get("content-length") ?? "1") === "0"
+        ? {}
+        : await readJsonObject(req);
       params = { ...params, ...body };
     } else if (req.method !== "GET") {
       throw new HttpError(405, "use GET or POST", "invalid_request_error");
@@ -37,7 +39,11 @@ export function createAdminUsageHandler(deps: AdminUsageDeps): (req: Request) =>
       if (caller.role !== "service_role") {
         const [{ admin }] = await tx`select llm.is_admin() as admin`;
         if (!admin) {
-          throw new HttpError(403, "only package admins may read everyone's usage", "permission_error");
+          throw new HttpError(
+            403,
+            "only package admins may read everyone's usage",
+            "permission_error",
+          );
         }
       }
       return await readUsage(tx, query);

@@ -6,5 +6,9 @@ import { createAdminUsageHandler } from "./handler.ts";
 
 const config = loadConfig();
 Deno.serve(
-  createAdminUsageHandler({ config, sql: connect(config), authenticate: createAuthenticator(config) }),
+  createAdminUsageHandler({
+    config,
+    sql: connect(config),
+    authenticate: createAuthenticator(config),
+  }),
 );

@@ -52,13 +52,19 @@ export function parseUsageQuery(params: Record<string, unknown>): UsageQuery {
   const periodName = text(pick("period", "period_type", "periodType"), "period") ?? "day";
   const period = PERIODS[periodName];
   if (!period) {
-    throw bad(`period must be one of day, week, month, year, got ${JSON.stringify(periodName)}`, "period");
+    throw bad(
+      `period must be one of day, week, month, year, got ${JSON.stringify(periodName)}`,
+      "period",
+    );
   }
   const today = new Date().toISOString().slice(0, 10);
   const endDate = isoDate(text(pick("end_date", "endDate"), "end_date") ?? today, "end_date");
   const defaultStart = new Date(Date.parse(`${endDate}T00:00:00Z`) - 29 * 86_400_000)
     .toISOString().slice(0, 10);
-  const startDate = isoDate(text(pick("start_date", "startDate"), "start_date") ?? defaultStart, "start_date");
+  const startDate = isoDate(
+    text(pick("start_date", "startDate"), "start_date") ?? defaultStart,
+    "start_date",
+  );
   if (startDate > endDate) throw bad("start_date must not be after end_date", "start_date");
   const userId = text(pick("user_id", "userId"), "user_id");
   return { userId: userId || null, period, startDate, endDate };

@@ -18,8 +18,8 @@ import {
   recordCompletion,
   recordFailure,
   release,
-  reserve,
   type Reservation,
+  reserve,
   storeUserTurn,
 } from "./turn.ts";
 import { callUpstream, readCompletion, UpstreamError } from "./upstream.ts";
@@ -64,25 +64,33 @@ function cachedAnswer(
   };
   const id = `chatcmpl-${requestId}`;
   if (!req.stream) {
-    return json({
-      id,
-      object: "chat.completion",
-      created,
-      model: req.model,
-      choices: [{
-        index: 0,
-        message: { role: "assistant", content: hit.response },
-        finish_reason: "stop",
-      }],
-      usage,
-      conversation_id: conversationId,
-      cached: true,
-    }, 200, headers);
+    return json(
+      {
+        id,
+        object: "chat.completion",
+        created,
+        model: req.model,
+        choices: [{
+          index: 0,
+          message: { role: "assistant", content: hit.response },
+          finish_reason: "stop",
+        }],
+        usage,
+        conversation_id: conversationId,
+        cached: true,
+      },
+      200,
+      headers,
+    );
   }
   const base = { id, object: "chat.completion.chunk", created, model: req.model };
   let body = sseEvent({
     ...base,
-    choices: [{ index: 0, delta: { role: "assistant", content: hit.response }, finish_reason: null }],
+    choices: [{
+      index: 0,
+      delta: { role: "assistant", content: hit.response },
+      finish_reason: null,
+    }],
   }) + sseEvent({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
   if (req.clientWantsUsage) body += sseEvent({ ...base, choices: [], usage });
   body += sseEvent("[DONE]");
@@ -107,7 +115,11 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
 
   return serveJson(config.corsOrigin, async (request) => {
     if (request.method !== "POST") {
-      throw new HttpError(405, "use POST with an OpenAI chat completions body", "invalid_request_error");
+      throw new HttpError(
+        405,
+        "use POST with an OpenAI chat completions body",
+        "invalid_request_error",
+      );
     }
     const caller = requireUser(await deps.authenticate(request));
     const req = parseChatRequest(await readJsonObject(request), {
@@ -117,7 +129,9 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     if (req.namespace !== null && !config.cacheNamespaces.has(req.namespace)) {
       throw new HttpError(
         403,
-        `cache namespace ${JSON.stringify(req.namespace)} is not shared here (LLM_CACHE_NAMESPACES)`,
+        `cache namespace ${
+          JSON.stringify(req.namespace)
+        } is not shared here (LLM_CACHE_NAMESPACES)`,
         "permission_error",
         { param: "namespace" },
       );
@@ -156,7 +170,12 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         turnHeaders(requestId, conversation, reservation, "hit"),
       );
     }
-    const headers = turnHeaders(requestId, conversation, reservation, req.cache ? "miss" : "bypass");
+    const headers = turnHeaders(
+      requestId,
+      conversation,
+      reservation,
+      req.cache ? "miss" : "bypass",
+    );
     const base = { userId, requestId, conversation, req, reservationId: reservation.id };
 
     // 2. the upstream
@@ -188,7 +207,8 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         throw e;
       }
       const latencyMs = elapsed();
-      const choice = (body.choices as { message?: { content?: unknown }; finish_reason?: string }[])[0];
+      const choice =
+        (body.choices as { message?: { content?: unknown }; finish_reason?: string }[])[0];
       const content = typeof choice?.message?.content === "string" ? choice.message.content : "";
       const usage = body.usage as StreamOutcome["usage"];
       await recordCompletion(sql, {

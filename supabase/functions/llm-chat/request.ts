@@ -79,7 +79,7 @@ export function parseChatRequest(
 ): ChatRequest {
   const model = body.model;
   if (typeof model !== "string" || model.trim() === "") {
-    throw invalid("model is required: a non-empty string such as \"gpt-4o-mini\"", "model");
+    throw invalid('model is required: a non-empty string such as "gpt-4o-mini"', "model");
   }
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {

@@ -2,7 +2,7 @@
 // its usage, and reports how the stream ended exactly once: completed, client gone, or
 // upstream failed. The end of a complete stream ([DONE]) is held until the turn is recorded.
 
-import { SseParser, sseEvent } from "./sse.ts";
+import { sseEvent, SseParser } from "./sse.ts";
 import { timeoutError, type UpstreamCall, UpstreamError } from "./upstream.ts";
 
 export interface Usage {
@@ -113,7 +113,9 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
             ? timeoutError(opts.timeoutMs)
             : new UpstreamError(null, "stream_interrupted", `upstream stream broke: ${e}`);
           await end("upstream_error", error);
-          controller.enqueue(encoder.encode(sseEvent({ error: { message: error.message, type: error.errorType } })));
+          controller.enqueue(
+            encoder.encode(sseEvent({ error: { message: error.message, type: error.errorType } })),
+          );
           controller.close();
           return;
         }

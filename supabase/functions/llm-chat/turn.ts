@@ -122,8 +122,13 @@ export async function storeUserTurn(
 }
 
 /** The cache scope of a request: a shared namespace when one is named, else the user's own. */
-function scope(req: ChatRequest, userId: string): { user: string | null; namespace: string | null } {
-  return req.namespace ? { user: null, namespace: req.namespace } : { user: userId, namespace: null };
+function scope(
+  req: ChatRequest,
+  userId: string,
+): { user: string | null; namespace: string | null } {
+  return req.namespace
+    ? { user: null, namespace: req.namespace }
+    : { user: userId, namespace: null };
 }
 
 export interface CacheHit {
@@ -142,14 +147,17 @@ export async function lookupCache(
   req: ChatRequest,
 ): Promise<CacheHit | null> {
   const s = scope(req, userId);
-  const rows = await asService(sql, (tx) =>
-    tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
+  const rows = await asService(
+    sql,
+    (tx) =>
+      tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
         h.total_tokens::text, h.metadata
       from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
         provider => ${req.provider}::text, model => ${req.model}::text,
         parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
         user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
-      where h.id is not null`);
+      where h.id is not null`,
+  );
   return rows.length ? (rows[0] as unknown as CacheHit) : null;
 }
 
@@ -289,7 +297,9 @@ export async function recordFailure(
       prompt_tokens => ${args.promptTokens ?? 0}::integer,
       completion_tokens => ${args.completionTokens ?? 0}::integer,
       reservation_id => ${charged ? args.reservationId : null}::uuid,
-      metadata => ${JSON.stringify({ gateway: "llm-chat", stream: args.req.stream })}::text::jsonb)`;
+      metadata => ${
+      JSON.stringify({ gateway: "llm-chat", stream: args.req.stream })
+    }::text::jsonb)`;
     if (!charged) await tx`select llm.release_reservation(${args.reservationId}::uuid)`;
   });
 }

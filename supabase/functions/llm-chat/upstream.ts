@@ -84,7 +84,11 @@ export async function callUpstream(
   } catch (e) {
     timer.clear();
     if (timer.timedOut) throw timeoutError(config.llmTimeoutMs);
-    throw new UpstreamError(null, "connection_error", `upstream unreachable: ${(e as Error).message}`);
+    throw new UpstreamError(
+      null,
+      "connection_error",
+      `upstream unreachable: ${(e as Error).message}`,
+    );
   }
   if (!response.ok) {
     try {
@@ -118,5 +122,9 @@ export async function readCompletion(
   } catch {
     // handled below
   }
-  throw new UpstreamError(call.response.status, "invalid_response", "upstream answered no completion");
+  throw new UpstreamError(
+    call.response.status,
+    "invalid_response",
+    "upstream answered no completion",
+  );
 }

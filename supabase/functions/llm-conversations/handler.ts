@@ -32,9 +32,14 @@ function intParam(url: URL, name: string, fallback: number): number {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return fallback;
   if (!/^-?\d+$/.test(raw)) {
-    throw new HttpError(400, `${name} must be an integer, got ${JSON.stringify(raw)}`, "invalid_request_error", {
-      param: name,
-    });
+    throw new HttpError(
+      400,
+      `${name} must be an integer, got ${JSON.stringify(raw)}`,
+      "invalid_request_error",
+      {
+        param: name,
+      },
+    );
   }
   return Number(raw);
 }
@@ -43,9 +48,14 @@ function uuidParam(url: URL, name: string): string | null {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return null;
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw)) {
-    throw new HttpError(400, `${name} must be a message id (UUID), got ${JSON.stringify(raw)}`, "invalid_request_error", {
-      param: name,
-    });
+    throw new HttpError(
+      400,
+      `${name} must be a message id (UUID), got ${JSON.stringify(raw)}`,
+      "invalid_request_error",
+      {
+        param: name,
+      },
+    );
   }
   return raw;
 }
@@ -54,9 +64,14 @@ function boolParam(url: URL, name: string): boolean {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "" || raw === "false") return false;
   if (raw === "true") return true;
-  throw new HttpError(400, `${name} must be true or false, got ${JSON.stringify(raw)}`, "invalid_request_error", {
-    param: name,
-  });
+  throw new HttpError(
+    400,
+    `${name} must be true or false, got ${JSON.stringify(raw)}`,
+    "invalid_request_error",
+    {
+      param: name,
+    },
+  );
 }
 
 export function createConversationsHandler(

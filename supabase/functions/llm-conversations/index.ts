@@ -6,5 +6,9 @@ import { createConversationsHandler } from "./handler.ts";
 
 const config = loadConfig();
 Deno.serve(
-  createConversationsHandler({ config, sql: connect(config), authenticate: createAuthenticator(config) }),
+  createConversationsHandler({
+    config,
+    sql: connect(config),
+    authenticate: createAuthenticator(config),
+  }),
 );

@@ -13,7 +13,9 @@ export const MODEL = "gpt-4o-mini";
 
 export function dbUrl(): string {
   const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL must point at a migrated database (make test sets it)");
+  if (!url) {
+    throw new Error("SUPABASE_DB_URL must point at a migrated database (make test sets it)");
+  }
   return url;
 }
 
@@ -82,7 +84,9 @@ export async function makeUser(
   const email = `${id.slice(0, 12)}@example.test`;
   await db`insert into auth.users (id, email, raw_app_meta_data)
     values (${id}, ${email}, ${JSON.stringify({ provider: "email" })}::text::jsonb)`;
-  if (opts.admin) await db`insert into llm.admins (user_id, note) values (${id}, 'edge test admin')`;
+  if (opts.admin) {
+    await db`insert into llm.admins (user_id, note) values (${id}, 'edge test admin')`;
+  }
   const token = await signToken({
     sub: id,
     role: "authenticated",

@@ -102,7 +102,9 @@ test("CSV with Accept: text/csv, one line per user, period, provider and model",
 
 test("an admin by app_metadata claim is an admin too; POST bodies in camelCase work", async () => {
   const id = crypto.randomUUID();
-  await gw.db`insert into auth.users (id, email) values (${id}, ${`${id.slice(0, 8)}@example.test`})`;
+  await gw.db`insert into auth.users (id, email) values (${id}, ${`${
+    id.slice(0, 8)
+  }@example.test`})`;
   const token = await signToken({
     sub: id,
     role: "authenticated",

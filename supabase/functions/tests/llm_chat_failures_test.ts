@@ -50,11 +50,14 @@ test("concurrent requests of one user never get more than a hard limit grants", 
     token_limit => null, cost_limit => null, request_limit => 3, hard => true)`;
   const calls = gw.fake.calls.length;
   const results = await Promise.all(
-    Array.from({ length: 12 }, (_, i) =>
-      chat(gw, user, ask(`[delay 100] concurrent ${i}`)).then(async (r) => {
-        await r.body?.cancel();
-        return r.status;
-      })),
+    Array.from(
+      { length: 12 },
+      (_, i) =>
+        chat(gw, user, ask(`[delay 100] concurrent ${i}`)).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        }),
+    ),
   );
   assertEquals(results.filter((s) => s === 200).length, 3, `statuses ${results}`);
   assertEquals(results.filter((s) => s === 429).length, 9);
@@ -77,7 +80,8 @@ test("an upstream 500 is logged as a failed request, the reservation released, t
   assertEquals(log.request_id, res.headers.get("x-request-id"));
   assertEquals(log.tokens_total, 0);
   assertEquals((await openReservations(gw.db, user.id)).length, 0);
-  const [q] = await gw.db`select (llm.check_user_quota(${user.id}, 'daily') ->> 'tokens_reserved')::int as r`;
+  const [q] = await gw
+    .db`select (llm.check_user_quota(${user.id}, 'daily') ->> 'tokens_reserved')::int as r`;
   assertEquals(q.r, 0);
 });
 
@@ -114,13 +118,20 @@ test("a stream that stalls mid-way ends with an error event, its partial tokens 
 test("a client that leaves mid-stream still has its partial completion logged and charged", async () => {
   const user = await makeUser(gw.db);
   const controller = new AbortController();
-  const res = await chat(gw, user, ask("[words 40] [chunk_delay 20] long answer", { stream: true }), {
-    signal: controller.signal,
-  });
+  const res = await chat(
+    gw,
+    user,
+    ask("[words 40] [chunk_delay 20] long answer", { stream: true }),
+    {
+      signal: controller.signal,
+    },
+  );
   assertEquals(res.status, 200);
   const reader = res.body!.getReader();
   let received = "";
-  while (!received.includes("w3")) received += new TextDecoder().decode((await reader.read()).value);
+  while (!received.includes("w3")) {
+    received += new TextDecoder().decode((await reader.read()).value);
+  }
   controller.abort();
   await reader.cancel().catch(() => {});
 
@@ -128,7 +139,10 @@ test("a client that leaves mid-stream still has its partial completion logged an
   assertEquals(log.success, true);
   assertEquals(log.metadata.partial, true);
   assertEquals(log.metadata.usage_estimated, true);
-  assert(log.completion_tokens >= 3 && log.completion_tokens < 40, `${log.completion_tokens} tokens`);
+  assert(
+    log.completion_tokens >= 3 && log.completion_tokens < 40,
+    `${log.completion_tokens} tokens`,
+  );
   assert(log.prompt_tokens > 0);
   assert(Number(log.cost_usd) > 0, "charged");
   const [msg] = await gw.db`select content, metadata from llm.messages
@@ -149,11 +163,17 @@ test("bad JSON, missing fields and an unknown model are 400 with a clear message
     [{ messages: [{ role: "user", content: "hi" }] }, /model is required/],
     [{ model: MODEL }, /messages is required/],
     [{ model: MODEL, messages: [] }, /messages is required/],
-    [{ model: MODEL, messages: [{ role: "wizard", content: "hi" }] }, /messages\[0\]\.role must be one of/],
+    [
+      { model: MODEL, messages: [{ role: "wizard", content: "hi" }] },
+      /messages\[0\]\.role must be one of/,
+    ],
     [{ model: MODEL, messages: [{ role: "user" }] }, /messages\[0\]\.content must be/],
     [{ ...ask("hi"), stream: "yes" }, /stream must be true or false/],
     [{ ...ask("hi"), max_tokens: -5 }, /max_tokens must be a positive integer/],
-    [{ ...ask("hi"), model: "no-such-model" }, /unknown model "no-such-model" of provider "openai"/],
+    [
+      { ...ask("hi"), model: "no-such-model" },
+      /unknown model "no-such-model" of provider "openai"/,
+    ],
     [{ ...ask("hi"), conversation_id: "" }, /conversation_id must be a non-empty string/],
   ];
   const calls = gw.fake.calls.length;
@@ -175,13 +195,15 @@ test("another user's conversation is 404, and nothing is written to it", async (
   const first = await chat(gw, owner, ask("mine", { conversation_id: clientId }));
   assertEquals(first.status, 200);
   await first.body?.cancel();
-  const uuid = (await gw.db`select id::text from llm.conversations where external_id = ${clientId}`)[0].id;
+  const uuid =
+    (await gw.db`select id::text from llm.conversations where external_id = ${clientId}`)[0].id;
   for (const id of [clientId, uuid]) {
     const res = await chat(gw, intruder, ask("let me in", { conversation_id: id }));
     assertEquals(res.status, 404, id);
     assertEquals((await res.json()).error.type, "not_found");
   }
-  const [{ n }] = await gw.db`select message_count as n from llm.conversations where id = ${uuid}::uuid`;
+  const [{ n }] = await gw
+    .db`select message_count as n from llm.conversations where id = ${uuid}::uuid`;
   assertEquals(n, 2);
   assertEquals((await openReservations(gw.db, intruder.id)).length, 0);
 });

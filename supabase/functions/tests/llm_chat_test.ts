@@ -4,7 +4,6 @@ import { assert, assertEquals, assertExists, assertMatch } from "./assert.ts";
 import { fakeUsage } from "../_dev/fake_upstream.ts";
 import {
   chat,
-  eventually,
   makeUser,
   MODEL,
   openReservations,
@@ -19,7 +18,10 @@ globalThis.addEventListener("unload", () => gw.close());
 
 test("a non-streamed turn answers like OpenAI and records messages, tokens, cost and latency", async () => {
   const user = await makeUser(gw.db);
-  const messages = [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello there" }];
+  const messages = [{ role: "system", content: "Be brief." }, {
+    role: "user",
+    content: "Hello there",
+  }];
   const res = await chat(gw, user, { model: MODEL, messages, temperature: 0 });
   assertEquals(res.status, 200);
   const body = await res.json();
@@ -110,13 +112,20 @@ test("a stream that asked for include_usage gets the usage chunk", async () => {
 
 test("a repeated question is answered from the cache without calling upstream, savings logged", async () => {
   const user = await makeUser(gw.db);
-  const body = { model: MODEL, messages: [{ role: "user", content: "What is 2 + 2?" }], temperature: 0 };
+  const body = {
+    model: MODEL,
+    messages: [{ role: "user", content: "What is 2 + 2?" }],
+    temperature: 0,
+  };
   const first = await chat(gw, user, body);
   assertEquals(first.status, 200);
   const answer = (await first.json()).choices[0].message.content;
   const calls = gw.fake.calls.length;
 
-  const second = await chat(gw, user, { ...body, conversation_id: first.headers.get("x-conversation-id") });
+  const second = await chat(gw, user, {
+    ...body,
+    conversation_id: first.headers.get("x-conversation-id"),
+  });
   assertEquals(second.status, 200);
   assertEquals(second.headers.get("x-cache"), "hit");
   const hit = await second.json();
@@ -129,7 +138,8 @@ test("a repeated question is answered from the cache without calling upstream, s
   assertEquals(logs[1].cache_hit, true);
   assertEquals(Number(logs[1].cost_usd), 0);
   assertEquals(logs[1].request_id, second.headers.get("x-request-id"));
-  const [usage] = await gw.db`select sum(saved_tokens)::int as saved, sum(saved_cost_usd) as saved_cost
+  const [usage] = await gw
+    .db`select sum(saved_tokens)::int as saved, sum(saved_cost_usd) as saved_cost
     from llm.usage_journal where user_id = ${user.id}::uuid`;
   assertEquals(usage.saved, logs[0].tokens_total);
   assert(Number(usage.saved_cost) > 0);

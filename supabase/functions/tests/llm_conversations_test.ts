@@ -39,7 +39,11 @@ test("GET /{id} returns the conversation and its messages, by client id or UUID"
   const page = await byUuid.json();
   assertEquals(page.messages.length, 1);
   assertEquals(page.messages[0].content, "Echo: two");
-  const before = await get(gw, user, `llm-conversations/${id}?limit=2&before=${page.messages[0].id}`);
+  const before = await get(
+    gw,
+    user,
+    `llm-conversations/${id}?limit=2&before=${page.messages[0].id}`,
+  );
   assertEquals((await before.json()).messages.map((m: { content: string }) => m.content), [
     "Echo: one",
     "two",
@@ -106,7 +110,8 @@ test("DELETE /{id} removes it; afterwards and for other users it is 404", async 
     const path = method === "POST" ? `llm-conversations/${id}/clear` : `llm-conversations/${id}`;
     assertEquals((await get(gw, other, path, { method })).status, 404);
   }
-  const [{ n }] = await gw.db`select message_count as n from llm.conversations where external_id = ${id}`;
+  const [{ n }] = await gw
+    .db`select message_count as n from llm.conversations where external_id = ${id}`;
   assertEquals(n, 2, "untouched by the other user");
   const deleted = await get(gw, owner, `llm-conversations/${id}`, { method: "DELETE" });
   assertEquals(deleted.status, 200);
