@@ -28,6 +28,15 @@ export const SERVICE: Caller = {
   claims: { role: "service_role" },
 };
 
+/**
+ * Makes the rest of the transaction run as `caller`, as PostgREST does at the start of each
+ * request: the role and request.jwt.claims, both transaction-local.
+ */
+export async function become(tx: Tx, caller: Caller): Promise<void> {
+  await tx`select set_config('role', ${caller.role}, true),
+    set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
+}
+
 /** Runs `fn` in one transaction as `caller`; a database error becomes its HTTP error. */
 export async function asCaller<T>(
   sql: Sql,
@@ -36,8 +45,7 @@ export async function asCaller<T>(
 ): Promise<T> {
   try {
     return await sql.begin(async (tx) => {
-      await tx`select set_config('role', ${caller.role}, true),
-        set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
+      await become(tx, caller);
       return await fn(tx);
     }) as T;
   } catch (e) {

@@ -10,17 +10,15 @@ import { type ChatRequest, estimateTokens, parseChatRequest } from "./request.ts
 import { sseEvent } from "./sse.ts";
 import { relayStream, type StreamOutcome } from "./stream.ts";
 import {
+  beginTurn,
   type CacheHit,
   type Completion,
   type ConversationRef,
-  lookupCache,
+  type QuotaRemaining,
   recordCacheHit,
   recordCompletion,
   recordFailure,
-  release,
-  type Reservation,
-  reserve,
-  storeUserTurn,
+  remainingQuota,
 } from "./turn.ts";
 import { callUpstream, readCompletion, UpstreamError } from "./upstream.ts";
 
@@ -33,7 +31,7 @@ export interface ChatDeps {
 function turnHeaders(
   requestId: string,
   conversation: ConversationRef,
-  reservation: Reservation,
+  r: QuotaRemaining,
   cache: "hit" | "miss" | "bypass",
 ): Headers {
   const h = new Headers({
@@ -41,7 +39,6 @@ function turnHeaders(
     "x-conversation-id": conversation.id,
     "x-cache": cache,
   });
-  const r = reservation.remaining;
   if (r.tokens !== null) h.set("x-quota-remaining-tokens", r.tokens);
   if (r.requests !== null) h.set("x-quota-remaining-requests", r.requests);
   if (r.costUsd !== null) h.set("x-quota-remaining-cost-usd", r.costUsd);
@@ -140,18 +137,13 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     const requestId = crypto.randomUUID();
     const userId = caller.userId;
 
-    const reservation = await reserve(sql, userId, req);
-    let conversation: ConversationRef;
-    try {
-      conversation = await storeUserTurn(sql, caller, req);
-    } catch (e) {
-      await release(sql, reservation.id);
-      throw e;
-    }
+    const { reservationId, conversation, hit } = await beginTurn(sql, caller, req);
     const elapsed = () => Math.round(performance.now() - started);
+    // read while the rest goes on; the response headers carry it
+    const remaining = remainingQuota(sql, userId);
+    remaining.catch(() => {});
 
     // 1. the exact cache
-    const hit = req.cache ? await lookupCache(sql, userId, req) : null;
     if (hit) {
       await recordCacheHit(sql, {
         userId,
@@ -159,7 +151,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         conversation,
         req,
         hit,
-        reservationId: reservation.id,
+        reservationId,
         latencyMs: elapsed(),
       });
       return cachedAnswer(
@@ -167,16 +159,12 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         requestId,
         hit,
         conversation.id,
-        turnHeaders(requestId, conversation, reservation, "hit"),
+        turnHeaders(requestId, conversation, await remaining, "hit"),
       );
     }
-    const headers = turnHeaders(
-      requestId,
-      conversation,
-      reservation,
-      req.cache ? "miss" : "bypass",
-    );
-    const base = { userId, requestId, conversation, req, reservationId: reservation.id };
+    const base = { userId, requestId, conversation, req, reservationId };
+    const headersNow = async () =>
+      turnHeaders(requestId, conversation, await remaining, req.cache ? "miss" : "bypass");
 
     // 2. the upstream
     const upstreamStarted = performance.now();
@@ -188,7 +176,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         errorMessage: error.message,
         latencyMs: elapsed(),
       });
-      return upstreamFailure(error, requestId, headers);
+      return upstreamFailure(error, requestId, await headersNow());
     };
     let call;
     try {
@@ -230,7 +218,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
           partial: false,
         },
       });
-      return json({ ...body, conversation_id: conversation.id }, 200, headers);
+      return json({ ...body, conversation_id: conversation.id }, 200, await headersNow());
     }
 
     // 3. a stream: passed through as it arrives; the turn is recorded when it ends
@@ -278,6 +266,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         await recordCompletion(sql, { ...base, cacheTtlHours: config.cacheTtlHours, completion });
       },
     });
+    const headers = await headersNow();
     headers.set("content-type", "text/event-stream");
     headers.set("cache-control", "no-cache");
     return new Response(stream, { status: 200, headers });

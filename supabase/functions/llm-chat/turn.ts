@@ -1,8 +1,9 @@
-// The database steps of one chat turn, each one transaction through the SQL API: as the
-// signed-in user for the conversation, as the service role for quota, cache and logging.
+// The database steps of one chat turn through the SQL API: as the signed-in user for the
+// conversation, as the service role for quota, cache and logging (each step switching the
+// role and claims exactly as PostgREST sets them).
 
 import type { Caller } from "../_shared/auth.ts";
-import { asCaller, asService, type Sql, sqlstate } from "../_shared/db.ts";
+import { asService, become, SERVICE, type Sql, sqlstate, type Tx } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http.ts";
 import type { ChatRequest } from "./request.ts";
 
@@ -12,56 +13,49 @@ export interface QuotaRemaining {
   costUsd: string | null;
 }
 
-export interface Reservation {
-  id: string;
-  remaining: QuotaRemaining;
+/**
+ * Prices the request's worst case (prompt estimate + max tokens) and reserves it against the
+ * user's hard quotas (429 from reserve_quota's PT429); returns the reservation id. An unpriced
+ * model is refused: its cost could not be limited.
+ */
+async function reserve(tx: Tx, userId: string, req: ChatRequest): Promise<string> {
+  const [{ cost }] = await tx`select llm.estimate_cost(
+    provider => ${req.provider}::text, model => ${req.model}::text,
+    prompt_tokens => ${req.estimatedPromptTokens}::integer,
+    completion_tokens => ${req.maxTokens}::integer) as cost`;
+  if (cost === null) {
+    throw new HttpError(
+      400,
+      `unknown model ${JSON.stringify(req.model)} of provider ${JSON.stringify(req.provider)}: ` +
+        "it has no price in llm.model_prices (an admin adds one with llm.set_model_price)",
+      "invalid_request_error",
+      { param: "model" },
+      {},
+      "model_not_found",
+    );
+  }
+  const [{ id }] = await tx`select llm.reserve_quota(
+    user_id => ${userId}::text,
+    tokens => ${req.estimatedPromptTokens + req.maxTokens}::bigint,
+    cost_usd => ${cost}::numeric) as id`;
+  return id;
 }
 
 /**
- * Prices the request's worst case (prompt estimate + max tokens) and reserves it against the
- * user's hard quotas (429 from reserve_quota's PT429); then reads what remains, the smallest
- * over the four periods. An unpriced model is refused: its cost could not be limited.
+ * What remains of the user's quotas, the smallest over the four periods (NULL: unlimited).
+ * Read-only and after the reservation committed, so it runs while the upstream is called.
  */
-export async function reserve(sql: Sql, userId: string, req: ChatRequest): Promise<Reservation> {
-  return await asService(sql, async (tx) => {
-    const [{ cost }] = await tx`select llm.estimate_cost(
-      provider => ${req.provider}::text, model => ${req.model}::text,
-      prompt_tokens => ${req.estimatedPromptTokens}::integer,
-      completion_tokens => ${req.maxTokens}::integer) as cost`;
-    if (cost === null) {
-      throw new HttpError(
-        400,
-        `unknown model ${JSON.stringify(req.model)} of provider ${JSON.stringify(req.provider)}: ` +
-          "it has no price in llm.model_prices (an admin adds one with llm.set_model_price)",
-        "invalid_request_error",
-        { param: "model" },
-        {},
-        "model_not_found",
-      );
-    }
-    const [{ id }] = await tx`select llm.reserve_quota(
-      user_id => ${userId}::text,
-      tokens => ${req.estimatedPromptTokens + req.maxTokens}::bigint,
-      cost_usd => ${cost}::numeric) as id`;
-    const [remaining] = await tx`
-      select min((q ->> 'remaining')::numeric)::text as tokens,
+export async function remainingQuota(sql: Sql, userId: string): Promise<QuotaRemaining> {
+  const [r] = await asService(
+    sql,
+    (tx) =>
+      tx`select min((q ->> 'remaining')::numeric)::text as tokens,
         min((q ->> 'requests_remaining')::numeric)::text as requests,
         min((q ->> 'cost_remaining_usd')::numeric)::text as cost_usd
       from unnest(array['daily', 'weekly', 'monthly', 'yearly']) as p (period)
-      cross join lateral llm.check_user_quota(${userId}::text, p.period) as q`;
-    return {
-      id,
-      remaining: {
-        tokens: remaining.tokens,
-        requests: remaining.requests,
-        costUsd: remaining.cost_usd,
-      },
-    };
-  });
-}
-
-export async function release(sql: Sql, reservationId: string): Promise<void> {
-  await asService(sql, (tx) => tx`select llm.release_reservation(${reservationId}::uuid)`);
+      cross join lateral llm.check_user_quota(${userId}::text, p.period) as q`,
+  );
+  return { tokens: r.tokens, requests: r.requests, costUsd: r.cost_usd };
 }
 
 export interface ConversationRef {
@@ -75,44 +69,35 @@ export interface ConversationRef {
  * user's message. A name that is unknown becomes a new conversation of the caller's; one that
  * is someone else's is 404, exactly as an unknown one would be for reading.
  */
-export async function storeUserTurn(
-  sql: Sql,
-  caller: Caller,
-  req: ChatRequest,
-): Promise<ConversationRef> {
+async function storeUserTurn(tx: Tx, req: ChatRequest): Promise<ConversationRef> {
   const title = (req.userMessage ?? "").slice(0, 80) || null;
-  const append = async (id: string): Promise<ConversationRef> =>
-    await asCaller(sql, caller, async (tx) => {
-      const [row] = req.userMessage === null
-        ? await tx`select (llm.get_conversation(${id}::text)).id::text as uuid`
-        : await tx`select (llm.add_message(conversation_id => ${id}::text, role => 'user',
-            content => ${req.userMessage}::text)).conversation_id::text as uuid`;
-      return { id, uuid: row.uuid };
-    });
-  const create = async (id: string | null): Promise<ConversationRef> =>
-    await asCaller(sql, caller, async (tx) => {
-      const [{ created }] = await tx`select llm.create_conversation(
-        conversation_id => ${id}::text, title => ${title}::text) as created`;
-      const [row] = req.userMessage === null
-        ? await tx`select (llm.get_conversation(${created}::text)).id::text as uuid`
-        : await tx`select (llm.add_message(conversation_id => ${created}::text, role => 'user',
-            content => ${req.userMessage}::text)).conversation_id::text as uuid`;
-      return { id: created, uuid: row.uuid };
-    });
+  const append = async (t: Tx, id: string) => {
+    const [row] = req.userMessage === null
+      ? await t`select (llm.get_conversation(${id}::text)).id::text as uuid`
+      : await t`select (llm.add_message(conversation_id => ${id}::text, role => 'user',
+          content => ${req.userMessage}::text)).conversation_id::text as uuid`;
+    return { id, uuid: row.uuid as string };
+  };
+  const create = async (t: Tx, id: string | null) => {
+    const [{ created }] = await t`select llm.create_conversation(
+      conversation_id => ${id}::text, title => ${title}::text) as created`;
+    return await append(t, created);
+  };
 
-  if (req.conversationId === null) return await create(null);
+  if (req.conversationId === null) return await create(tx, null);
+  const name = req.conversationId;
   try {
-    return await append(req.conversationId);
+    return await tx.savepoint((sp) => append(sp, name));
   } catch (e) {
     if (sqlstate(e) !== "P0002") throw e;
   }
   try {
-    return await create(req.conversationId);
+    return await tx.savepoint((sp) => create(sp, name));
   } catch (e) {
     if (sqlstate(e) !== "23505") throw e;
     throw new HttpError(
       404,
-      `conversation ${JSON.stringify(req.conversationId)} not found`,
+      `conversation ${JSON.stringify(name)} not found`,
       "not_found",
       { param: "conversation_id" },
       {},
@@ -141,24 +126,49 @@ export interface CacheHit {
 }
 
 /** Exact lookup (counts the hit or the miss). */
-export async function lookupCache(
-  sql: Sql,
-  userId: string,
-  req: ChatRequest,
-): Promise<CacheHit | null> {
+async function lookupCache(tx: Tx, userId: string, req: ChatRequest): Promise<CacheHit | null> {
   const s = scope(req, userId);
-  const rows = await asService(
-    sql,
-    (tx) =>
-      tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
-        h.total_tokens::text, h.metadata
-      from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
-        provider => ${req.provider}::text, model => ${req.model}::text,
-        parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
-        user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
-      where h.id is not null`,
-  );
+  const rows = await tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
+      h.total_tokens::text, h.metadata
+    from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
+      provider => ${req.provider}::text, model => ${req.model}::text,
+      parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
+      user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
+    where h.id is not null`;
   return rows.length ? (rows[0] as unknown as CacheHit) : null;
+}
+
+export interface TurnStart {
+  reservationId: string;
+  conversation: ConversationRef;
+  hit: CacheHit | null;
+}
+
+/**
+ * Everything before the upstream call, in ONE transaction (one commit on the request's
+ * critical path): as the service role, the reservation; as the signed-in user, the
+ * conversation and the user's message; as the service role again, the cache lookup. Any
+ * refusal (429, 404, 400) rolls all of it back: nothing is reserved or stored.
+ *
+ * The commit does not wait for the WAL flush (synchronous_commit off): if the server crashed
+ * in the next few hundred milliseconds, this transaction could be lost, which is harmless (the
+ * turn then fails to record and its reservation vanishes with it); the transaction recording
+ * the completion commits synchronously and makes everything before it durable.
+ */
+export async function beginTurn(
+  sql: Sql,
+  caller: Caller & { userId: string },
+  req: ChatRequest,
+): Promise<TurnStart> {
+  return await asService(sql, async (tx) => {
+    await tx`set local synchronous_commit = off`;
+    const reservationId = await reserve(tx, caller.userId, req);
+    await become(tx, caller);
+    const conversation = await storeUserTurn(tx, req);
+    await become(tx, SERVICE);
+    const hit = req.cache ? await lookupCache(tx, caller.userId, req) : null;
+    return { reservationId, conversation, hit };
+  });
 }
 
 /**
