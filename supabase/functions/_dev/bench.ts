@@ -1,29 +1,26 @@
-// Gateway overhead benchmark (run by `make bench` through python_tests/bench): time to the
+// Gateway overhead benchmark (run by `make bench`, python_tests/bench/bench_edge_functions.py): time to the
 // first byte of a streamed answer through llm-chat, against the same request sent straight to
 // the fake upstream, at 1 and at 32 concurrent clients. Each client is its own user with a
 // hard daily quota (so every request takes the reservation path) and its own conversation;
 // every prompt is new (a cache miss, so the upstream is called). Prints one JSON object:
 // { "<clients>": { "direct_ms": [...], "gateway_ms": [...] } }.
-//   SUPABASE_DB_URL=... deno run -A _dev/bench.ts
+//   SUPABASE_DB_URL=... SUPABASE_JWT_SECRET=... LLM_BENCH_GATEWAY=http://.../functions/v1 \
+//   LLM_BENCH_UPSTREAM=http://.../v1 deno run -A _dev/bench.ts
 
 import { SignJWT } from "jose";
 import postgres from "postgres";
-import { loadConfig } from "../_shared/config.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { startStack } from "./stack.ts";
 
-const SECRET = "bench-jwt-secret-with-at-least-32-characters";
+// the gateway (`_dev/serve.ts`) and the fake upstream run in processes of their own, as they
+// would in production; this process is only the clients
+const GATEWAY = Deno.env.get("LLM_BENCH_GATEWAY")!;
+const UPSTREAM = Deno.env.get("LLM_BENCH_UPSTREAM")!;
+const SECRET = Deno.env.get("SUPABASE_JWT_SECRET")!;
 const REQUESTS = Number(Deno.env.get("LLM_BENCH_REQUESTS") ?? 400);
-const fake = startFakeUpstream();
-const env = new Map([
-  ["SUPABASE_DB_URL", Deno.env.get("SUPABASE_DB_URL")!],
-  ["SUPABASE_JWT_SECRET", SECRET],
-  ["LLM_BASE_URL", fake.url],
-  ["LLM_DB_POOL_SIZE", "40"],
-]);
-const config = loadConfig({ get: (k) => env.get(k) });
-const stack = startStack(config);
-const db = postgres(config.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+const db = postgres(Deno.env.get("SUPABASE_DB_URL")!, {
+  prepare: false,
+  max: 1,
+  onnotice: () => {},
+});
 
 async function newClient(i: number) {
   const id = crypto.randomUUID();
@@ -68,8 +65,8 @@ async function run(clients: number, perClient: number) {
   // warm-up: connections, plans, JIT
   await Promise.all(users.map(async (u) => {
     for (let i = 0; i < 3; i++) {
-      await ttfb(`${fake.url}/chat/completions`, {}, request());
-      await ttfb(`${stack.url}/llm-chat`, { authorization: `Bearer ${u.token}` }, {
+      await ttfb(`${UPSTREAM}/chat/completions`, {}, request());
+      await ttfb(`${GATEWAY}/llm-chat`, { authorization: `Bearer ${u.token}` }, {
         ...request(),
         conversation_id: u.conversation,
       });
@@ -78,9 +75,9 @@ async function run(clients: number, perClient: number) {
   // the two kinds alternate in every client, so both see the same machine load
   await Promise.all(users.map(async (u) => {
     for (let i = 0; i < perClient; i++) {
-      direct.push(await ttfb(`${fake.url}/chat/completions`, {}, request()));
+      direct.push(await ttfb(`${UPSTREAM}/chat/completions`, {}, request()));
       gateway.push(
-        await ttfb(`${stack.url}/llm-chat`, { authorization: `Bearer ${u.token}` }, {
+        await ttfb(`${GATEWAY}/llm-chat`, { authorization: `Bearer ${u.token}` }, {
           ...request(),
           conversation_id: u.conversation,
         }),
@@ -94,6 +91,4 @@ const result: Record<string, unknown> = {};
 result["1"] = await run(1, REQUESTS);
 result["32"] = await run(32, Math.max(1, Math.round(REQUESTS / 32)) * 2);
 console.log(JSON.stringify(result));
-await stack.close();
-await fake.close();
 await db.end();

@@ -42,7 +42,8 @@ async function reserve(tx: Tx, userId: string, req: ChatRequest): Promise<string
 }
 
 /**
- * What remains of the user's quotas, the smallest over the four periods (NULL: unlimited).
+ * What remains of the user's quotas, the smallest over the periods that have one (NULL:
+ * unlimited).
  * Read-only and after the reservation committed, so it runs while the upstream is called.
  */
 export async function remainingQuota(sql: Sql, userId: string): Promise<QuotaRemaining> {
@@ -52,8 +53,12 @@ export async function remainingQuota(sql: Sql, userId: string): Promise<QuotaRem
       tx`select min((q ->> 'remaining')::numeric)::text as tokens,
         min((q ->> 'requests_remaining')::numeric)::text as requests,
         min((q ->> 'cost_remaining_usd')::numeric)::text as cost_usd
-      from unnest(array['daily', 'weekly', 'monthly', 'yearly']) as p (period)
-      cross join lateral llm.check_user_quota(${userId}::text, p.period) as q`,
+      from (
+        -- only the periods with a quota (the user's own or the default) limit anything
+        select distinct u.quota_period from llm.usage_quotas as u
+        where u.user_id = ${userId}::uuid or u.user_id is null
+      ) as p
+      cross join lateral llm.check_user_quota(${userId}::text, p.quota_period) as q`,
   );
   return { tokens: r.tokens, requests: r.requests, costUsd: r.cost_usd };
 }
