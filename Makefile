@@ -8,17 +8,22 @@ HARNESS := PYTHONPATH=python_tests $(PY) -m harness
 PYTEST := $(VENV)/bin/pytest
 SQLFLUFF := $(VENV)/bin/sqlfluff
 SQL_FILES := sql upgrades supabase python_tests/sql
+DENO := $(CURDIR)/node_modules/.bin/deno
+DENO_RUN := cd supabase/functions && DENO_DIR=$(CURDIR)/.deno NO_COLOR=1 $(DENO)
 
-.PHONY: help deps system-deps venv db-up db-down db-url migrate seed demo report test \
-        lint sqlfluff dblint bundle migration release uninstall bench clean
+.PHONY: help deps system-deps venv deno functions-lint functions-serve db-up db-down db-url migrate \
+        seed demo report test lint sqlfluff dblint bundle migration release uninstall bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: system-deps venv ## install everything missing (apt packages, pgvector, the virtualenv)
+deps: system-deps venv deno ## install everything missing (apt packages, pgvector, the virtualenv, Deno)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
+
+deno: ## install Deno from the npm registry and cache the Edge Functions' imports
+	@bash scripts/install-deno.sh
 
 venv: $(VENV)/.installed
 
@@ -54,7 +59,13 @@ sqlfluff: venv ## lint every SQL file with sqlfluff
 dblint: deps ## run plpgsql_check over every plpgsql function of schema llm
 	@$(HARNESS) dblint
 
-lint: sqlfluff dblint ## sqlfluff, then plpgsql_check
+functions-lint: deno ## deno check, lint and fmt --check over every Edge Function
+	@$(DENO_RUN) check --frozen --quiet .
+	@$(DENO_RUN) lint --quiet
+	@$(DENO_RUN) fmt --check --quiet
+	@echo "Edge Functions: deno check, lint and fmt clean"
+
+lint: sqlfluff functions-lint dblint ## sqlfluff, the Edge Functions' deno check/lint/fmt, then plpgsql_check
 
 bundle: venv ## write dist/llm.sql (install or upgrade, one file) and dist/llm-uninstall.sql
 	@$(HARNESS) bundle
@@ -68,7 +79,7 @@ release: venv ## freeze the pending migration as VERSION=x.y.z in supabase/relea
 uninstall: venv ## remove the package from the development database (drops its data)
 	@$(HARNESS) uninstall
 
-test: deps sqlfluff ## install what is missing, lint, run the test suite on a throwaway cluster
+test: deps sqlfluff functions-lint ## install what is missing, lint, run the test suite (Edge Functions' Deno tests included) on a throwaway cluster
 	@$(PYTEST) -q
 
 bench: deps ## run the benchmarks and print their ratios (also written to dist/bench.txt)
@@ -77,4 +88,4 @@ bench: deps ## run the benchmarks and print their ratios (also written to dist/b
 	  status=$$?; if [ $$status -eq 5 ]; then echo "no benchmarks yet"; exit 0; fi; exit $$status
 
 clean: db-down ## stop the database and remove generated files
-	rm -rf dist .pgdata
+	rm -rf dist .pgdata .deno

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 import psycopg
@@ -73,6 +74,20 @@ def cmd_demo(args) -> None:
     cmd_seed(args)
     print()
     cmd_report(args)
+    if os.environ.get("LLM_DEMO_SERVE", "1") != "0":
+        serve_functions(dev_url())
+
+
+def serve_functions(url: str) -> None:
+    """Serves the Edge Functions against a built-in fake LLM until Ctrl-C (supabase/functions/_dev/serve.ts)."""
+    functions = migrate.ROOT / "supabase" / "functions"
+    deno = migrate.ROOT / "node_modules" / ".bin" / "deno"
+    env = {**os.environ, "SUPABASE_DB_URL": url, "DENO_DIR": str(migrate.ROOT / ".deno")}
+    try:
+        subprocess.run([str(deno), "run", "--frozen", "--allow-net", "--allow-env", "--allow-read",
+                        "_dev/serve.ts"], cwd=functions, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
 
 
 def cmd_bundle(_args) -> None:
