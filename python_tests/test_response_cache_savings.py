@@ -91,3 +91,15 @@ def test_only_backends_log_hits(as_user, make_user, anon, hit):
     for api in (as_user(make_user()), anon):
         with pytest.raises(errors.InsufficientPrivilege):
             api.rpc("log_cache_hit", entry_id=str(hit["id"]))
+
+
+def test_log_cache_hit_accepts_the_client_id_of_a_conversation(service, superuser, hit):
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    conversation = f"conv-{uuid.uuid4().hex[:8]}"
+    service.rpc("create_conversation", user_id=user, conversation_id=conversation)
+    log_id = service.rpc("log_cache_hit", entry_id=str(hit["id"]), user_id=user,
+                         conversation_id=conversation)
+    assert superuser.execute(
+        "select c.external_id from llm.request_logs as r"
+        " join llm.conversations as c on c.id = r.conversation_id where r.id = %s", (log_id,)
+    ).fetchone()[0] == conversation

@@ -38,3 +38,6 @@ $$;
 -- import_conversation gained as_new; the cache's embedding check takes the caller's scope.
 drop function if exists llm.import_conversation(jsonb, text);
 drop function if exists llm.cache_check_embedding(extensions.vector, text);
+
+-- llm.log_cache_hit() takes conversation_id as text too (a UUID or a client id).
+drop function if exists llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb);

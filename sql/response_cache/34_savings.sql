@@ -6,7 +6,7 @@ create or replace function llm.log_cache_hit(
     entry_id uuid,
     user_id text default null,
     request_id text default null,
-    conversation_id uuid default null,
+    conversation_id text default null,
     latency_ms integer default null,
     metadata jsonb default '{}'
 )
@@ -37,7 +37,7 @@ begin
         total_tokens => e.total_tokens::integer,
         cache_hit => true,
         request_id => log_cache_hit.request_id,
-        conversation_id => log_cache_hit.conversation_id::text,
+        conversation_id => log_cache_hit.conversation_id,
         latency_ms => log_cache_hit.latency_ms,
         service => 'response_cache',
         metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
@@ -45,9 +45,9 @@ begin
     );
 end;
 $$;
-comment on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) is
-'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry. 22004 NULL entry_id, P0002 unknown entry; service role only.';
-grant execute on function llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb) to service_role;
+comment on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry; conversation_id is the UUID or the client id of a conversation. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) to service_role;
 
 -- Hit rate and savings per provider, model and scope, live and removed entries together.
 create or replace function llm.get_llm_cache_stats()

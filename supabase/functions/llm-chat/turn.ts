@@ -200,7 +200,7 @@ export async function recordCacheHit(
       JSON.stringify({ request_id: args.requestId, cached: true, cache_entry_id: hit.id })
     }::text::jsonb)`;
     await tx`select llm.log_cache_hit(entry_id => ${hit.id}::uuid, user_id => ${args.userId}::text,
-      request_id => ${args.requestId}::text, conversation_id => ${args.conversation.uuid}::uuid,
+      request_id => ${args.requestId}::text, conversation_id => ${args.conversation.uuid}::text,
       latency_ms => ${args.latencyMs}::integer)`;
     await tx`select llm.release_reservation(${args.reservationId}::uuid)`;
   });
@@ -308,7 +308,7 @@ export async function recordFailure(
       status_code => ${args.statusCode}::integer, error_type => ${args.errorType}::text,
       error_message => ${args.errorMessage.slice(0, 1000)}::text,
       latency_ms => ${args.latencyMs}::integer, request_id => ${args.requestId}::text,
-      conversation_id => ${args.conversation.uuid}::uuid,
+      conversation_id => ${args.conversation.uuid}::text,
       prompt_tokens => ${args.promptTokens ?? 0}::integer,
       completion_tokens => ${args.completionTokens ?? 0}::integer,
       reservation_id => ${charged ? args.reservationId : null}::uuid,
