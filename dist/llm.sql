@@ -1475,6 +1475,8 @@ as $$
 declare
     v_cron boolean := exists (select from pg_catalog.pg_extension where extname = 'pg_cron');
     v_cron_schema text := 'cron';  -- resolved at run time: pg_cron may be absent
+    v_port integer := current_setting('port')::integer;
+    v_host text := coalesce(nullif(current_setting('cron.host', true), ''), 'localhost');
     j record;
 begin
     for j in
@@ -1483,6 +1485,14 @@ begin
         order by jb.name
     loop
         if v_cron and j.enabled then
+            -- pg_cron connects to the host and port a job was scheduled with, and replacing a
+            -- named job keeps them: after a restart on another port, a restore or a move, drop
+            -- the stale job so it is scheduled again with this server's (cron.host, port)
+            execute format(
+                'select %1$I.unschedule(c.jobid) from %1$I.job as c where c.jobname = $1'
+                ' and (c.nodeport is distinct from $2 or c.nodename is distinct from $3)',
+                v_cron_schema
+            ) using j.name, v_port, v_host;
             -- named pg_cron jobs are replaced in place, so this is idempotent
             execute format('select %I.schedule($1, $2, $3)', v_cron_schema)
                 using j.name, j.sched, j.command;
@@ -1499,7 +1509,7 @@ begin
 end;
 $$;
 comment on function llm.sync_jobs() is
-'Schedules every enabled llm job in pg_cron (by name, idempotent); without pg_cron reports them as unscheduled.';
+'Schedules every enabled llm job in pg_cron (by name, idempotent), rescheduling any that points at another host or port than this server''s (after a restart on a new port or a restore); without pg_cron reports them as unscheduled.';
 grant execute on function llm.sync_jobs() to service_role;
 
 -- Turns a job on or off.
@@ -1541,6 +1551,131 @@ $$;
 comment on function llm.version() is
 'Installed version of the package: the newest release applied to this database, e.g. 0.2.0.';
 grant execute on function llm.version() to authenticated, service_role;
+
+-- ---- sql/core/26_job_health.sql ----
+
+-- Job health: each job's schedule, last run, last error and since when it fails, from pg_cron.
+
+-- One row per package job: is it scheduled here (and pointing at this server), how did its
+-- runs go (%1$I.job_run_details), and since when has it been failing.
+create or replace function llm.job_health()
+returns table (
+    job_name text, enabled boolean, schedule text, scheduled boolean, points_here boolean,
+    last_run_at timestamptz, last_status text, last_error text, failing_since timestamptz,
+    failed_runs bigint
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_cron boolean := exists (select from pg_catalog.pg_extension where extname = 'pg_cron');
+    v_details boolean := pg_catalog.to_regclass('cron.job_run_details') is not null;
+    v_cron_schema text := 'cron';  -- resolved at run time: pg_cron may be absent
+    v_port integer := current_setting('port')::integer;
+    v_host text := coalesce(nullif(current_setting('cron.host', true), ''), 'localhost');
+begin
+    perform llm.require_admin('read job health');
+    if not v_cron or not v_details then
+        -- without pg_cron (or before pg_cron 1.3, which has no run details) nothing is known
+        return query
+        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), v_cron and jb.enabled, null::boolean,
+            null::timestamptz, null::text, null::text, null::timestamptz, null::bigint
+        from llm.jobs as jb
+        order by jb.name;
+        return;
+    end if;
+    return query execute format(
+        $q$
+        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), c.jobid is not null,
+            c.nodeport = $1 and c.nodename = $2,
+            last.start_time, last.status, case when last.status = 'failed' then last.return_message end,
+            fail.since, fail.runs
+        from llm.jobs as jb
+        left join %1$I.job as c on c.jobname = jb.name
+        left join lateral (
+            select d.start_time, d.status, d.return_message from %1$I.job_run_details as d
+            where d.jobid = c.jobid
+            order by d.start_time desc nulls last, d.runid desc
+            limit 1
+        ) as last on true
+        left join lateral (
+            -- the failed runs after the last success
+            select min(d.start_time) as since, count(*) as runs from %1$I.job_run_details as d
+            where d.jobid = c.jobid and d.status = 'failed'
+                and d.start_time > coalesce((
+                    select max(s.start_time) from %1$I.job_run_details as s
+                    where s.jobid = c.jobid and s.status = 'succeeded'
+                ), '-infinity')
+        ) as fail on true
+        order by jb.name
+        $q$,
+        v_cron_schema
+    ) using v_port, v_host;
+end;
+$$;
+comment on function llm.job_health() is
+'Each package job: enabled, schedule, scheduled in pg_cron, points_here (scheduled for this server''s host and port: false means it cannot run until llm.sync_jobs() repairs it), last run (time, status, error) and, while failing, since when and how many failed runs since the last success. Admins and service role.';
+grant execute on function llm.job_health() to authenticated, service_role;
+
+-- ---- sql/core/27_repair.sql ----
+
+-- Repairing what lives outside schema llm: realtime publication membership, the trigger on
+-- auth.users and the pg_cron jobs, which a schema-only dump (pg_dump --schema=llm) leaves out.
+
+-- Re-establishes every piece of the package outside schema llm; idempotent. Re-applying the
+-- bundle (dist/llm.sql) does the same.
+create or replace function llm.repair_installation()
+returns table (piece text, status text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_job record;
+begin
+    perform llm.require_admin('repair the installation');
+
+    piece := 'publication supabase_realtime: llm.messages';
+    if not exists (select from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        status := 'skipped: no publication supabase_realtime';
+    elsif exists (
+        select from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'llm' and tablename = 'messages'
+    ) then
+        status := 'present';
+    else
+        execute 'alter publication supabase_realtime add table llm.messages';
+        status := 'added';
+    end if;
+    return next;
+
+    piece := 'trigger llm_delete_user_conversations on auth.users';
+    if pg_catalog.to_regclass('auth.users') is null then
+        status := 'skipped: no table auth.users';
+    elsif exists (
+        select from pg_catalog.pg_trigger
+        where tgrelid = 'auth.users'::regclass and tgname = 'llm_delete_user_conversations'
+    ) then
+        status := 'present';
+    else
+        execute 'create trigger llm_delete_user_conversations after delete on auth.users'
+            ' for each row execute function llm.delete_user_conversations()';
+        status := 'added';
+    end if;
+    return next;
+
+    for v_job in select s.job_name, s.scheduled from llm.sync_jobs() as s loop
+        piece := 'job ' || v_job.job_name;
+        status := case when v_job.scheduled then 'scheduled' else 'not scheduled (disabled or no pg_cron)' end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.repair_installation() is
+'Re-establishes what lives outside schema llm after a schema-only restore: llm.messages in the supabase_realtime publication, the trigger on auth.users, the pg_cron jobs (llm.sync_jobs()); idempotent, one row per piece with what it found or did. Re-applying dist/llm.sql does the same. Admins and service role.';
+grant execute on function llm.repair_installation() to service_role;
 
 -- ---- sql/core/80_policies.sql ----
 
