@@ -28,7 +28,7 @@ def test_bundle_on_top_of_the_migrations_changes_nothing(fresh_db):
     after = catalog.snapshot(fresh_db)
     assert catalog.diff(before, after) == []
     # a value an admin changed survives the re-run
-    assert ("period_timezone", "text", "Europe/Paris", "UTC") in [
+    assert ("period_timezone", "timezone", "Europe/Paris", "UTC") in [
         r[:4] for r in after["settings"]]
 
 

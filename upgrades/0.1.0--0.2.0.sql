@@ -41,3 +41,19 @@ drop function if exists llm.cache_check_embedding(extensions.vector, text);
 
 -- llm.log_cache_hit() takes conversation_id as text too (a UUID or a client id).
 drop function if exists llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb);
+
+-- Settings declare their valid range, and time zones have a type of their own.
+alter table llm.settings add column if not exists min_value jsonb;
+alter table llm.settings add column if not exists max_value jsonb;
+comment on column llm.settings.min_value is
+'Smallest valid value (integer, numeric and interval settings), checked on every write; NULL: no bound.';
+comment on column llm.settings.max_value is
+'Largest valid value (integer, numeric and interval settings), checked on every write; NULL: no bound.';
+alter table llm.settings drop constraint if exists settings_value_type_check;
+alter table llm.settings add constraint settings_value_type_check check (
+    value_type in ('boolean', 'integer', 'numeric', 'text', 'interval', 'cron', 'jsonb', 'timezone')
+);
+comment on column llm.settings.value_type is
+'Type every value must have: boolean, integer, numeric, text, interval, cron, jsonb or timezone.';
+drop function if exists llm.check_setting_value(text, text, jsonb);
+drop function if exists llm.define_setting(text, text, jsonb, text);

@@ -56,6 +56,9 @@ def cmd_migrate(_args) -> None:
     applied = migrate.apply_migrations(url)
     for name in applied:
         print(f"applied {name}")
+    # pg_cron jobs keep the port they were scheduled with: after a restart on another port
+    # (or a restore) llm.sync_jobs() schedules them again for this server
+    migrate.sync_jobs(url)
     print(f"{len(applied)} new migration(s); {len(migrate.migrations())} in total")
 
 

@@ -100,6 +100,13 @@ def apply_migrations(url: str, directory: Path = MIGRATIONS_DIR,
     return applied
 
 
+def sync_jobs(url: str) -> None:
+    """Re-points the package's pg_cron jobs at this server (host, port) where it is installed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("select to_regprocedure('llm.sync_jobs()') is not null").fetchone()[0]:
+            conn.execute("select count(*) from llm.sync_jobs()")
+
+
 def seed_files() -> list[Path]:
     """supabase/seed.sql, then supabase/seeds/*.sql: the [db.seed] sql_paths of config.toml."""
     return [SEED_FILE, *sorted(SEEDS_DIR.glob("*.sql"))]

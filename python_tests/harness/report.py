@@ -43,6 +43,11 @@ SECTIONS: list[Section] = [
         "select job_name, schedule, scheduled as in_pg_cron, command from llm.sync_jobs()",
     ),
     Section(
+        "Job health",
+        "select job_name, enabled, scheduled, points_here, last_run_at, last_status,"
+        " failing_since, failed_runs, left(last_error, 80) as last_error from llm.job_health()",
+    ),
+    Section(
         "Settings",
         "select key, value, value_type from llm.settings order by key",
     ),

@@ -3,20 +3,23 @@
 create table if not exists llm.settings (
     key text primary key check (key ~ '^[a-z][a-z0-9_]*$'),
     value_type text not null check (
-        value_type in ('boolean', 'integer', 'numeric', 'text', 'interval', 'cron', 'jsonb')
+        value_type in ('boolean', 'integer', 'numeric', 'text', 'interval', 'cron', 'jsonb', 'timezone')
     ),
     value jsonb not null,
     default_value jsonb not null,
     description text not null,
+    min_value jsonb,
+    max_value jsonb,
     updated_at timestamptz not null default now(),
     updated_by uuid
 );
 comment on table llm.settings is
 'Typed package settings. Read by admins; changed only through llm.set_setting().';
 comment on column llm.settings.value_type is
-'Type every value must have: boolean, integer, numeric, text, interval, cron or jsonb.';
+'Type every value must have: boolean, integer, numeric, text, interval, cron, jsonb or timezone.';
 comment on column llm.settings.value is 'Current value, as JSON of the declared type.';
 comment on column llm.settings.default_value is 'Value restored by llm.reset_setting().';
+-- min_value, max_value: commented by the 0.1.0--0.2.0 upgrade step that adds them
 comment on column llm.settings.updated_by is 'auth.uid() of the admin who last changed it.';
 alter table llm.settings enable row level security;
 revoke all on llm.settings from anon, authenticated, service_role;

@@ -1,14 +1,19 @@
--- Settings: value checks, declaration and typed reads; the JSON-object argument check.
+-- Settings: value checks, declaration and typed reads; the JSON-object and date-range argument checks.
 
--- Validates a value against a setting type so a bad value is refused before it is stored.
-create or replace function llm.check_setting_value(p_key text, p_type text, p_value jsonb)
+-- Validates a value against a setting's type and declared range (p_min, p_max: JSON of the
+-- setting's type, NULL for no bound), so a bad value is refused before it is stored.
+create or replace function llm.check_setting_value(
+    p_key text, p_type text, p_value jsonb, p_min jsonb default null, p_max jsonb default null
+)
 returns jsonb
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 declare
     v_text text := p_value #>> '{}';
+    v_range text;
+    v_bad boolean := false;
 begin
     if p_value is null or jsonb_typeof(p_value) = 'null' then
         raise exception 'setting % must not be null', p_key using errcode = '22023';
@@ -16,15 +21,20 @@ begin
     if p_type = 'boolean' and jsonb_typeof(p_value) <> 'boolean' then
         raise exception 'setting % must be a boolean, got %', p_key, p_value
             using errcode = '22023';
-    elsif p_type = 'integer' and (jsonb_typeof(p_value) <> 'number' or v_text !~ '^-?\d+$') then
+    elsif p_type = 'integer' and (
+        jsonb_typeof(p_value) <> 'number' or v_text !~ '^-?\d{1,19}$'
+        or v_text::numeric not between -9223372036854775808 and 9223372036854775807
+    ) then
         raise exception 'setting % must be an integer, got %', p_key, p_value
             using errcode = '22023';
-    elsif p_type = 'numeric' and jsonb_typeof(p_value) <> 'number' then
-        raise exception 'setting % must be a number, got %', p_key, p_value
+    elsif p_type = 'numeric' and (jsonb_typeof(p_value) <> 'number' or v_text::numeric in ('NaN', 'Infinity', '-Infinity')) then
+        raise exception 'setting % must be a finite number, got %', p_key, p_value
             using errcode = '22023';
-    elsif p_type in ('text', 'interval', 'cron') and jsonb_typeof(p_value) <> 'string' then
+    elsif p_type in ('text', 'interval', 'cron', 'timezone') and jsonb_typeof(p_value) <> 'string' then
         raise exception 'setting % must be a string, got %', p_key, p_value
             using errcode = '22023';
+    elsif p_type = 'text' and v_text !~ '\S' then
+        raise exception 'setting % must not be blank', p_key using errcode = '22023';
     elsif p_type = 'interval' then
         begin
             perform v_text::interval;
@@ -32,16 +42,38 @@ begin
             raise exception 'setting % must be an interval, got %', p_key, p_value
                 using errcode = '22023';
         end;
+    elsif p_type = 'timezone'
+        and not exists (select from pg_catalog.pg_timezone_names as z where z.name = v_text) then
+        raise exception 'setting % must be a time zone name of pg_timezone_names (e.g. UTC, Europe/Paris), got %',
+            p_key, p_value
+            using errcode = '22023';
     elsif p_type = 'cron' and v_text !~ '^(@(hourly|daily|weekly|monthly|yearly)|\d+ seconds|(\S+\s+){4}\S+)$'
         then
         raise exception 'setting % must be a cron schedule, got %', p_key, p_value
             using errcode = '22023';
     end if;
+    if p_min is null and p_max is null then
+        return p_value;
+    end if;
+    if p_type in ('integer', 'numeric') then
+        v_bad := v_text::numeric < (p_min #>> '{}')::numeric or v_text::numeric > (p_max #>> '{}')::numeric;
+    elsif p_type = 'interval' then
+        v_bad := v_text::interval < (p_min #>> '{}')::interval or v_text::interval > (p_max #>> '{}')::interval;
+    end if;
+    if coalesce(v_bad, false) then
+        v_range := case
+            when p_max is null then 'at least ' || (p_min #>> '{}')
+            when p_min is null then 'at most ' || (p_max #>> '{}')
+            else 'between ' || (p_min #>> '{}') || ' and ' || (p_max #>> '{}')
+        end;
+        raise exception 'setting % must be %, got %', p_key, v_range, p_value
+            using errcode = '22023';
+    end if;
     return p_value;
 end;
 $$;
-comment on function llm.check_setting_value(text, text, jsonb) is
-'Raises 22023 unless the value fits the setting type; returns the value.';
+comment on function llm.check_setting_value(text, text, jsonb, jsonb, jsonb) is
+'Raises 22023 naming the setting unless the value fits its type (integers fit bigint, numbers are finite, text is not blank, time zones are in pg_timezone_names) and its range [p_min, p_max] (integer, numeric and interval settings); returns the value.';
 
 -- JSON-object arguments (metadata, parameters): NULL means none, any other JSON type is refused.
 create or replace function llm.check_metadata(p_value jsonb, p_field text)
@@ -64,29 +96,52 @@ $$;
 comment on function llm.check_metadata(jsonb, text) is
 'Returns metadata as a JSON object ({} for NULL); any other JSON type raises 22023 naming the field.';
 
--- Declares a setting (used by migrations). Re-running keeps the current value.
+-- Declares a setting (used by migrations) with its valid range. Re-running keeps the current
+-- value unless it falls outside a new range, which restores the default with a warning.
 create or replace function llm.define_setting(
-    p_key text, p_type text, p_default jsonb, p_description text
+    p_key text, p_type text, p_default jsonb, p_description text,
+    p_min jsonb default null, p_max jsonb default null
 )
 returns void
 language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v_value jsonb;
 begin
-    perform llm.check_setting_value(p_key, p_type, p_default);
-    insert into llm.settings as s (key, value_type, value, default_value, description)
-    values (p_key, p_type, p_default, p_default, p_description)
+    perform llm.check_setting_value(p_key, p_type, p_default, p_min, p_max);
+    insert into llm.settings as s (
+        key, value_type, value, default_value, description, min_value, max_value
+    )
+    values (p_key, p_type, p_default, p_default, p_description, p_min, p_max)
     on conflict (key) do update
         set value_type = excluded.value_type,
             default_value = excluded.default_value,
-            description = excluded.description
-        where (s.value_type, s.default_value, s.description)
-            is distinct from (excluded.value_type, excluded.default_value, excluded.description);
+            description = excluded.description,
+            min_value = excluded.min_value,
+            max_value = excluded.max_value
+        where (s.value_type, s.default_value, s.description, s.min_value, s.max_value)
+            is distinct from (
+                excluded.value_type, excluded.default_value, excluded.description,
+                excluded.min_value, excluded.max_value
+            )
+    returning s.value into v_value;
+    if v_value is null then
+        return;  -- unchanged declaration
+    end if;
+    begin
+        perform llm.check_setting_value(p_key, p_type, v_value, p_min, p_max);
+    exception when invalid_parameter_value then
+        raise warning 'llm setting % was %, which is no longer valid (%); restored the default %',
+            p_key, v_value, sqlerrm, p_default;
+        update llm.settings as s set value = p_default, updated_at = now(), updated_by = null
+        where s.key = p_key;
+    end;
 end;
 $$;
-comment on function llm.define_setting(text, text, jsonb, text) is
-'Declares a package setting with its type, default and description; keeps an existing value.';
+comment on function llm.define_setting(text, text, jsonb, text, jsonb, jsonb) is
+'Declares a package setting with its type, default, description and valid range [p_min, p_max]; keeps an existing value that is still valid, else restores the default with a warning.';
 
 -- Reads a setting; a typo in a key is an error, never a silent NULL.
 create or replace function llm.setting(p_key text)
@@ -130,3 +185,37 @@ end;
 $$;
 comment on function llm.setting_text(text) is 'Current value of a setting as text.';
 grant execute on function llm.setting_text(text) to authenticated, service_role;
+
+-- Date-range arguments: both ends given and finite, at most 36,525 days (100 years) apart, so
+-- work over a range is bounded by its size. Order is left to the caller.
+create or replace function llm.check_day_range(
+    p_from date, p_to date, p_from_field text, p_to_field text
+)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_from is null then
+        raise exception '% must not be null', p_from_field using errcode = '22004';
+    end if;
+    if p_to is null then
+        raise exception '% must not be null', p_to_field using errcode = '22004';
+    end if;
+    if not isfinite(p_from) then
+        raise exception '% must be a finite date, got %', p_from_field, p_from using errcode = '22023';
+    end if;
+    if not isfinite(p_to) then
+        raise exception '% must be a finite date, got %', p_to_field, p_to using errcode = '22023';
+    end if;
+    if abs(p_to - p_from) > 36525 then
+        raise exception '% and % must be at most 36525 days (100 years) apart, got % days',
+            p_from_field, p_to_field, abs(p_to - p_from)
+            using errcode = '22023';
+    end if;
+end;
+$$;
+comment on function llm.check_day_range(date, date, text, text) is
+'Raises 22004 when an end of a date range is NULL, 22023 when one is infinite or they are more than 36525 days (100 years) apart; messages name the fields.';
+grant execute on function llm.check_day_range(date, date, text, text) to authenticated, service_role;

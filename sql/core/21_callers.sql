@@ -1,22 +1,48 @@
 -- Callers: the request role, backends, package admins.
 
--- The API role the request runs as, also inside SECURITY DEFINER functions. The caller
--- helpers are plpgsql so their plans are cached: they run on every request.
+-- The API role the request runs as, also inside SECURITY DEFINER functions, classified by an
+-- allow-list: backends keep their own name; any other role (a custom JWT role from Supabase's
+-- custom access token hook, which inherits authenticated) is the signed-in user its JWT
+-- carries ('authenticated'), or nobody ('anon') when it does not inherit authenticated.
+-- The caller helpers are plpgsql so their plans are cached: they run on every request.
 create or replace function llm.request_role()
 returns text
 language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+    v_role text := coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
 begin
-    return coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
+    if v_role in ('authenticated', 'anon', 'service_role', 'postgres', 'supabase_admin') then
+        return v_role;
+    end if;
+    -- the owner of schema llm (pg_cron jobs run as it), of the database, and superusers
+    if exists (
+        select from pg_catalog.pg_roles as r
+        where r.rolname = v_role
+            and (
+                r.rolsuper
+                or r.oid = (select n.nspowner from pg_catalog.pg_namespace as n where n.nspname = 'llm')
+                or r.oid = (
+                    select d.datdba from pg_catalog.pg_database as d
+                    where d.datname = pg_catalog.current_database()
+                )
+            )
+    ) then
+        return v_role;
+    end if;
+    if pg_catalog.pg_has_role(v_role, 'authenticated', 'MEMBER') then
+        return 'authenticated';
+    end if;
+    return 'anon';
 end;
 $$;
 comment on function llm.request_role() is
-'Role of the caller: authenticated, anon, service_role, or the login role of a direct session.';
+'Role of the caller as the package treats it: service_role, postgres, supabase_admin, the owner of schema llm or of the database, or a superuser by name (backends); any other role that inherits authenticated (a custom JWT role) is ''authenticated'', the user of its JWT sub; any other is ''anon''.';
 grant execute on function llm.request_role() to authenticated, service_role;
 
--- True for backends: the service role, the database owner, pg_cron jobs.
+-- True for backends, by an allow-list (see llm.request_role()): a custom JWT role never is one.
 create or replace function llm.is_backend()
 returns boolean
 language plpgsql
@@ -28,7 +54,7 @@ begin
 end;
 $$;
 comment on function llm.is_backend() is
-'True unless the caller is anon or authenticated (service_role, postgres, pg_cron jobs).';
+'True for backends only: service_role, postgres, supabase_admin, the owner of schema llm or of the database (pg_cron jobs run as it), superusers. Custom JWT roles are signed-in users, never backends.';
 grant execute on function llm.is_backend() to authenticated, service_role;
 
 -- Package admin check used by every admin policy.

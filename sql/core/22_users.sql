@@ -27,7 +27,9 @@ begin
     v_hash := set_byte(v_hash, 6, (get_byte(v_hash, 6) & 15) | 80);
     v_hash := set_byte(v_hash, 8, (get_byte(v_hash, 8) & 63) | 128);
     v_id := encode(substring(v_hash from 1 for 16), 'hex')::uuid;
-    if not exists (select from llm.user_aliases as a where a.user_id = v_id) then
+    -- only backends record aliases: a signed-in user is a UUID already, and must not grow
+    -- a shared table with made-up identifiers
+    if llm.is_backend() and not exists (select from llm.user_aliases as a where a.user_id = v_id) then
         begin
             insert into llm.user_aliases (user_id, identifier)
             values (v_id, identifier)
@@ -40,24 +42,32 @@ begin
 end;
 $$;
 comment on function llm.user_uuid(text) is
-'UUIDs pass through; any other non-empty identifier maps to uuid_v5(NAMESPACE_DNS, identifier) and is remembered in llm.user_aliases. NULL or blank raises 22023.';
+'UUIDs pass through; any other non-empty identifier maps to uuid_v5(NAMESPACE_DNS, identifier), remembered in llm.user_aliases when a backend calls. NULL or blank raises 22023.';
 grant execute on function llm.user_uuid(text) to authenticated, service_role;
 
--- Shows a user the way reports should: the original identifier when there is one.
+-- Shows a user the way reports should: the original identifier when there is one, to callers
+-- who may see that user (backends, admins, the user themself); anyone else gets the UUID text.
 create or replace function llm.user_label(p_user_id uuid)
 returns text
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select coalesce(
-        (select a.identifier from llm.user_aliases as a where a.user_id = p_user_id),
-        p_user_id::text
-    );
+declare
+    v_label text;
+begin
+    if p_user_id is null then
+        return null;
+    end if;
+    if p_user_id is not distinct from auth.uid() or llm.is_backend() or llm.is_admin() then
+        select a.identifier into v_label from llm.user_aliases as a where a.user_id = p_user_id;
+    end if;
+    return coalesce(v_label, p_user_id::text);
+end;
 $$;
 comment on function llm.user_label(uuid) is
-'Original identifier of a user (e.g. user-123) when it was not a UUID, else the UUID as text.';
+'Original identifier of a user (e.g. user-123) when it was not a UUID, else the UUID as text. A signed-in user sees only their own identifier: for anyone else it is the UUID as text.';
 grant execute on function llm.user_label(uuid) to authenticated, service_role;
 
 -- Resolves the user_id argument of an API function for the current caller.

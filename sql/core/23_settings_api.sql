@@ -9,13 +9,16 @@ set search_path = ''
 as $$
 declare
     v_type text;
+    v_min jsonb;
+    v_max jsonb;
 begin
     perform llm.require_admin('change settings');
-    select s.value_type into v_type from llm.settings as s where s.key = set_setting.key;
+    select s.value_type, s.min_value, s.max_value into v_type, v_min, v_max
+    from llm.settings as s where s.key = set_setting.key;
     if not found then
         raise exception 'unknown llm setting "%"', set_setting.key using errcode = '42704';
     end if;
-    perform llm.check_setting_value(set_setting.key, v_type, set_setting.value);
+    perform llm.check_setting_value(set_setting.key, v_type, set_setting.value, v_min, v_max);
     update llm.settings as s
     set value = set_setting.value, updated_at = now(), updated_by = auth.uid()
     where s.key = set_setting.key;
@@ -26,7 +29,7 @@ begin
 end;
 $$;
 comment on function llm.set_setting(text, jsonb) is
-'Sets a package setting after checking its type (22023) and name (42704); admins and service role only.';
+'Sets a package setting after checking its type and declared range (22023 naming the setting and the range) and name (42704); admins and service role only.';
 grant execute on function llm.set_setting(text, jsonb) to authenticated, service_role;
 
 -- Restores a setting to its default.

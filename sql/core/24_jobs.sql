@@ -34,6 +34,8 @@ as $$
 declare
     v_cron boolean := exists (select from pg_catalog.pg_extension where extname = 'pg_cron');
     v_cron_schema text := 'cron';  -- resolved at run time: pg_cron may be absent
+    v_port integer := current_setting('port')::integer;
+    v_host text := coalesce(nullif(current_setting('cron.host', true), ''), 'localhost');
     j record;
 begin
     for j in
@@ -42,6 +44,14 @@ begin
         order by jb.name
     loop
         if v_cron and j.enabled then
+            -- pg_cron connects to the host and port a job was scheduled with, and replacing a
+            -- named job keeps them: after a restart on another port, a restore or a move, drop
+            -- the stale job so it is scheduled again with this server's (cron.host, port)
+            execute format(
+                'select %1$I.unschedule(c.jobid) from %1$I.job as c where c.jobname = $1'
+                ' and (c.nodeport is distinct from $2 or c.nodename is distinct from $3)',
+                v_cron_schema
+            ) using j.name, v_port, v_host;
             -- named pg_cron jobs are replaced in place, so this is idempotent
             execute format('select %I.schedule($1, $2, $3)', v_cron_schema)
                 using j.name, j.sched, j.command;
@@ -58,7 +68,7 @@ begin
 end;
 $$;
 comment on function llm.sync_jobs() is
-'Schedules every enabled llm job in pg_cron (by name, idempotent); without pg_cron reports them as unscheduled.';
+'Schedules every enabled llm job in pg_cron (by name, idempotent), rescheduling any that points at another host or port than this server''s (after a restart on a new port or a restore); without pg_cron reports them as unscheduled.';
 grant execute on function llm.sync_jobs() to service_role;
 
 -- Turns a job on or off.

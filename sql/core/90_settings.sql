@@ -5,6 +5,6 @@ select llm.define_setting(
     'app_metadata claim that marks a package admin when it is JSON true.'
 );
 select llm.define_setting(
-    'period_timezone', 'text', '"UTC"',
+    'period_timezone', 'timezone', '"UTC"',
     'Time zone in which days, weeks, months and years of usage periods are computed.'
 );

@@ -2,11 +2,13 @@
 
 select llm.define_setting(
     'request_log_retention_days', 'integer', '90',
-    'Days of raw request rows kept; older daily partitions are dropped once their usage is folded. 0 keeps everything.'
+    'Days of raw request rows kept; older daily partitions are dropped once their usage is folded. 0 keeps everything.',
+    '0', '36500'
 );
 select llm.define_setting(
     'request_log_partitions_ahead', 'integer', '7',
-    'Days ahead for which the partition job creates request log partitions.'
+    'Days ahead for which the partition job creates request log partitions.',
+    '1', '366'
 );
 select llm.define_setting(
     'request_log_store_bodies', 'boolean', 'false',
@@ -14,7 +16,8 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'request_log_body_max_bytes', 'integer', '65536',
-    'Largest stored request or response body (bytes of its JSON text); larger ones keep a prefix.'
+    'Largest stored request or response body (bytes of its JSON text); larger ones keep a prefix.',
+    '0', '104857600'
 );
 select llm.define_setting(
     'request_log_partitions_schedule', 'cron', '"7 * * * *"',

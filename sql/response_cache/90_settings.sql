@@ -7,15 +7,18 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'cache_hit_shards', 'integer', '16',
-    'Counter rows per cache entry (and per provider, model and scope for misses).'
+    'Counter rows per cache entry (and per provider, model and scope for misses).',
+    '1', '1024'
 );
 select llm.define_setting(
     'cache_max_entries', 'integer', '100000',
-    'Entries the response cache keeps; llm_cache_evict removes the least recently used above it.'
+    'Entries the response cache keeps; llm_cache_evict removes the least recently used above it.',
+    '1', '2000000000'
 );
 select llm.define_setting(
     'cache_max_bytes', 'integer', '1073741824',
-    'Bytes (prompt, response, metadata, embedding) the response cache keeps before eviction.'
+    'Bytes (prompt, response, metadata, embedding) the response cache keeps before eviction.',
+    '1', '1099511627776'
 );
 select llm.define_setting(
     'cache_embedding_dimensions', 'jsonb', '[384, 768, 1536, 3072]',
@@ -23,11 +26,13 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'cache_hnsw_ef_search', 'integer', '200',
-    'hnsw.ef_search for semantic lookups (higher: better recall, slower).'
+    'hnsw.ef_search for semantic lookups (higher: better recall, slower).',
+    '1', '1000'
 );
 select llm.define_setting(
     'cache_exact_search_max', 'integer', '5000',
-    'Semantic lookups in a scope with at most this many embeddings of the size compare them all (exact); larger scopes use the HNSW index.'
+    'Semantic lookups in a scope with at most this many embeddings of the size compare them all (exact); larger scopes use the HNSW index.',
+    '0', '1000000'
 );
 select llm.define_setting(
     'cache_cleanup_schedule', 'cron', '"17 * * * *"',

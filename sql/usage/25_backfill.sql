@@ -13,9 +13,9 @@ declare
     v_id bigint;
 begin
     perform llm.require_admin('backfill usage');
-    if start_usage_backfill.from_day is null or start_usage_backfill.to_day is null then
-        raise exception 'from_day and to_day are required' using errcode = '22004';
-    end if;
+    perform llm.check_day_range(
+        start_usage_backfill.from_day, start_usage_backfill.to_day, 'from_day', 'to_day'
+    );
     if start_usage_backfill.to_day < start_usage_backfill.from_day then
         raise exception 'to_day (%) is before from_day (%)', start_usage_backfill.to_day, start_usage_backfill.from_day
             using errcode = '22023';
@@ -33,7 +33,7 @@ begin
 end;
 $$;
 comment on function llm.start_usage_backfill(date, date, integer) is
-'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
+'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Both days finite and at most 36525 days apart (22023). Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
 grant execute on function llm.start_usage_backfill(
     date, date, integer
 ) to authenticated, service_role;

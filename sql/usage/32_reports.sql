@@ -13,6 +13,7 @@ declare
     v_daily_days integer := llm.setting_text('usage_rollup_daily_retention_days')::integer;
     v_monthly_months integer := llm.setting_text('usage_rollup_monthly_retention_months')::integer;
 begin
+    perform llm.check_day_range(p_from, p_to, 'p_from', 'p_to');
     while v_day < p_to loop
         if v_day = llm.period_floor('yearly', v_day) and v_day + interval '1 year' <= p_to then
             period_type := 'yearly';
@@ -40,7 +41,7 @@ begin
 end;
 $$;
 comment on function llm.usage_cover(date, date) is
-'Tiles the days [p_from, p_to) with whole years, then whole months, then days. Raises 22023 when a piece needs daily or monthly rollups that retention has already dropped.';
+'Tiles the days [p_from, p_to) with whole years, then whole months, then days. Raises 22004 for a NULL end, 22023 for an infinite end or a range over 36525 days, and 22023 when a piece needs daily or monthly rollups that retention has already dropped.';
 grant execute on function llm.usage_cover(date, date) to authenticated, service_role;
 
 -- Admin report: every user ranked by tokens or cost over a range of days, with totals.

@@ -6,11 +6,13 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'usage_fold_batch_rows', 'integer', '2000',
-    'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.'
+    'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.',
+    '1', '1000000'
 );
 select llm.define_setting(
     'quota_reservation_ttl', 'interval', '"10 minutes"',
-    'How long a quota reservation counts before it expires unless settled or released.'
+    'How long a quota reservation counts before it expires unless settled or released.',
+    '"1 second"', '"1 day"'
 );
 select llm.define_setting(
     'quota_reservation_sweep_schedule', 'cron', '"*/5 * * * *"',
@@ -18,15 +20,18 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'usage_rollup_daily_retention_days', 'integer', '90',
-    'Days of daily usage rollups kept (0 keeps them all); also the most days get_user_token_usage reads.'
+    'Days of daily usage rollups kept (0 keeps them all); also the most days get_user_token_usage reads.',
+    '0', '36500'
 );
 select llm.define_setting(
     'usage_rollup_weekly_retention_weeks', 'integer', '104',
-    'Weeks of weekly usage rollups kept (0 keeps them all).'
+    'Weeks of weekly usage rollups kept (0 keeps them all).',
+    '0', '5200'
 );
 select llm.define_setting(
     'usage_rollup_monthly_retention_months', 'integer', '24',
-    'Months of monthly usage rollups kept (0 keeps them all). Yearly rollups are always kept.'
+    'Months of monthly usage rollups kept (0 keeps them all). Yearly rollups are always kept.',
+    '0', '1200'
 );
 select llm.define_setting(
     'usage_rollup_retention_schedule', 'cron', '"41 3 * * *"',

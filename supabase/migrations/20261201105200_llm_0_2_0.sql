@@ -87,7 +87,608 @@ drop function if exists llm.cache_check_embedding(extensions.vector, text);
 -- llm.log_cache_hit() takes conversation_id as text too (a UUID or a client id).
 drop function if exists llm.log_cache_hit(uuid, text, text, uuid, integer, jsonb);
 
+-- Settings declare their valid range, and time zones have a type of their own.
+alter table llm.settings add column if not exists min_value jsonb;
+alter table llm.settings add column if not exists max_value jsonb;
+comment on column llm.settings.min_value is
+'Smallest valid value (integer, numeric and interval settings), checked on every write; NULL: no bound.';
+comment on column llm.settings.max_value is
+'Largest valid value (integer, numeric and interval settings), checked on every write; NULL: no bound.';
+alter table llm.settings drop constraint if exists settings_value_type_check;
+alter table llm.settings add constraint settings_value_type_check check (
+    value_type in ('boolean', 'integer', 'numeric', 'text', 'interval', 'cron', 'jsonb', 'timezone')
+);
+comment on column llm.settings.value_type is
+'Type every value must have: boolean, integer, numeric, text, interval, cron, jsonb or timezone.';
+drop function if exists llm.check_setting_value(text, text, jsonb);
+drop function if exists llm.define_setting(text, text, jsonb, text);
+
 -- ==== changed definitions ====
+
+-- ---- sql/core/20_settings.sql ----
+
+-- Settings: value checks, declaration and typed reads; the JSON-object and date-range argument checks.
+
+-- Validates a value against a setting's type and declared range (p_min, p_max: JSON of the
+-- setting's type, NULL for no bound), so a bad value is refused before it is stored.
+create or replace function llm.check_setting_value(
+    p_key text, p_type text, p_value jsonb, p_min jsonb default null, p_max jsonb default null
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_text text := p_value #>> '{}';
+    v_range text;
+    v_bad boolean := false;
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        raise exception 'setting % must not be null', p_key using errcode = '22023';
+    end if;
+    if p_type = 'boolean' and jsonb_typeof(p_value) <> 'boolean' then
+        raise exception 'setting % must be a boolean, got %', p_key, p_value
+            using errcode = '22023';
+    elsif p_type = 'integer' and (
+        jsonb_typeof(p_value) <> 'number' or v_text !~ '^-?\d{1,19}$'
+        or v_text::numeric not between -9223372036854775808 and 9223372036854775807
+    ) then
+        raise exception 'setting % must be an integer, got %', p_key, p_value
+            using errcode = '22023';
+    elsif p_type = 'numeric' and (jsonb_typeof(p_value) <> 'number' or v_text::numeric in ('NaN', 'Infinity', '-Infinity')) then
+        raise exception 'setting % must be a finite number, got %', p_key, p_value
+            using errcode = '22023';
+    elsif p_type in ('text', 'interval', 'cron', 'timezone') and jsonb_typeof(p_value) <> 'string' then
+        raise exception 'setting % must be a string, got %', p_key, p_value
+            using errcode = '22023';
+    elsif p_type = 'text' and v_text !~ '\S' then
+        raise exception 'setting % must not be blank', p_key using errcode = '22023';
+    elsif p_type = 'interval' then
+        begin
+            perform v_text::interval;
+        exception when others then
+            raise exception 'setting % must be an interval, got %', p_key, p_value
+                using errcode = '22023';
+        end;
+    elsif p_type = 'timezone'
+        and not exists (select from pg_catalog.pg_timezone_names as z where z.name = v_text) then
+        raise exception 'setting % must be a time zone name of pg_timezone_names (e.g. UTC, Europe/Paris), got %',
+            p_key, p_value
+            using errcode = '22023';
+    elsif p_type = 'cron' and v_text !~ '^(@(hourly|daily|weekly|monthly|yearly)|\d+ seconds|(\S+\s+){4}\S+)$'
+        then
+        raise exception 'setting % must be a cron schedule, got %', p_key, p_value
+            using errcode = '22023';
+    end if;
+    if p_min is null and p_max is null then
+        return p_value;
+    end if;
+    if p_type in ('integer', 'numeric') then
+        v_bad := v_text::numeric < (p_min #>> '{}')::numeric or v_text::numeric > (p_max #>> '{}')::numeric;
+    elsif p_type = 'interval' then
+        v_bad := v_text::interval < (p_min #>> '{}')::interval or v_text::interval > (p_max #>> '{}')::interval;
+    end if;
+    if coalesce(v_bad, false) then
+        v_range := case
+            when p_max is null then 'at least ' || (p_min #>> '{}')
+            when p_min is null then 'at most ' || (p_max #>> '{}')
+            else 'between ' || (p_min #>> '{}') || ' and ' || (p_max #>> '{}')
+        end;
+        raise exception 'setting % must be %, got %', p_key, v_range, p_value
+            using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.check_setting_value(text, text, jsonb, jsonb, jsonb) is
+'Raises 22023 naming the setting unless the value fits its type (integers fit bigint, numbers are finite, text is not blank, time zones are in pg_timezone_names) and its range [p_min, p_max] (integer, numeric and interval settings); returns the value.';
+
+-- JSON-object arguments (metadata, parameters): NULL means none, any other JSON type is refused.
+create or replace function llm.check_metadata(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return '{}'::jsonb;
+    end if;
+    if jsonb_typeof(p_value) <> 'object' then
+        raise exception '% must be a JSON object, got %', p_field, jsonb_typeof(p_value)
+            using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.check_metadata(jsonb, text) is
+'Returns metadata as a JSON object ({} for NULL); any other JSON type raises 22023 naming the field.';
+
+-- Declares a setting (used by migrations) with its valid range. Re-running keeps the current
+-- value unless it falls outside a new range, which restores the default with a warning.
+create or replace function llm.define_setting(
+    p_key text, p_type text, p_default jsonb, p_description text,
+    p_min jsonb default null, p_max jsonb default null
+)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_value jsonb;
+begin
+    perform llm.check_setting_value(p_key, p_type, p_default, p_min, p_max);
+    insert into llm.settings as s (
+        key, value_type, value, default_value, description, min_value, max_value
+    )
+    values (p_key, p_type, p_default, p_default, p_description, p_min, p_max)
+    on conflict (key) do update
+        set value_type = excluded.value_type,
+            default_value = excluded.default_value,
+            description = excluded.description,
+            min_value = excluded.min_value,
+            max_value = excluded.max_value
+        where (s.value_type, s.default_value, s.description, s.min_value, s.max_value)
+            is distinct from (
+                excluded.value_type, excluded.default_value, excluded.description,
+                excluded.min_value, excluded.max_value
+            )
+    returning s.value into v_value;
+    if v_value is null then
+        return;  -- unchanged declaration
+    end if;
+    begin
+        perform llm.check_setting_value(p_key, p_type, v_value, p_min, p_max);
+    exception when invalid_parameter_value then
+        raise warning 'llm setting % was %, which is no longer valid (%); restored the default %',
+            p_key, v_value, sqlerrm, p_default;
+        update llm.settings as s set value = p_default, updated_at = now(), updated_by = null
+        where s.key = p_key;
+    end;
+end;
+$$;
+comment on function llm.define_setting(text, text, jsonb, text, jsonb, jsonb) is
+'Declares a package setting with its type, default, description and valid range [p_min, p_max]; keeps an existing value that is still valid, else restores the default with a warning.';
+
+-- Reads a setting; a typo in a key is an error, never a silent NULL.
+create or replace function llm.setting(p_key text)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v jsonb;
+begin
+    select s.value into v from llm.settings as s where s.key = p_key;
+    if not found then
+        raise exception 'unknown llm setting "%"', p_key using errcode = '42704';
+    end if;
+    return v;
+end;
+$$;
+comment on function llm.setting(text) is 'Current value of a setting as JSON (42704 if unknown).';
+grant execute on function llm.setting(text) to authenticated, service_role;
+
+-- Text form of a setting, for casting: llm.setting_text('x')::integer. plpgsql (not SQL) so
+-- its plan is cached: it is on every hot path.
+create or replace function llm.setting_text(p_key text)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v text;
+begin
+    select s.value #>> '{}' into v from llm.settings as s where s.key = p_key;
+    if not found then
+        raise exception 'unknown llm setting "%"', p_key using errcode = '42704';
+    end if;
+    return v;
+end;
+$$;
+comment on function llm.setting_text(text) is 'Current value of a setting as text.';
+grant execute on function llm.setting_text(text) to authenticated, service_role;
+
+-- Date-range arguments: both ends given and finite, at most 36,525 days (100 years) apart, so
+-- work over a range is bounded by its size. Order is left to the caller.
+create or replace function llm.check_day_range(
+    p_from date, p_to date, p_from_field text, p_to_field text
+)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_from is null then
+        raise exception '% must not be null', p_from_field using errcode = '22004';
+    end if;
+    if p_to is null then
+        raise exception '% must not be null', p_to_field using errcode = '22004';
+    end if;
+    if not isfinite(p_from) then
+        raise exception '% must be a finite date, got %', p_from_field, p_from using errcode = '22023';
+    end if;
+    if not isfinite(p_to) then
+        raise exception '% must be a finite date, got %', p_to_field, p_to using errcode = '22023';
+    end if;
+    if abs(p_to - p_from) > 36525 then
+        raise exception '% and % must be at most 36525 days (100 years) apart, got % days',
+            p_from_field, p_to_field, abs(p_to - p_from)
+            using errcode = '22023';
+    end if;
+end;
+$$;
+comment on function llm.check_day_range(date, date, text, text) is
+'Raises 22004 when an end of a date range is NULL, 22023 when one is infinite or they are more than 36525 days (100 years) apart; messages name the fields.';
+grant execute on function llm.check_day_range(date, date, text, text) to authenticated, service_role;
+
+-- ---- sql/core/21_callers.sql ----
+
+-- Callers: the request role, backends, package admins.
+
+-- The API role the request runs as, also inside SECURITY DEFINER functions, classified by an
+-- allow-list: backends keep their own name; any other role (a custom JWT role from Supabase's
+-- custom access token hook, which inherits authenticated) is the signed-in user its JWT
+-- carries ('authenticated'), or nobody ('anon') when it does not inherit authenticated.
+-- The caller helpers are plpgsql so their plans are cached: they run on every request.
+create or replace function llm.request_role()
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_role text := coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
+begin
+    if v_role in ('authenticated', 'anon', 'service_role', 'postgres', 'supabase_admin') then
+        return v_role;
+    end if;
+    -- the owner of schema llm (pg_cron jobs run as it), of the database, and superusers
+    if exists (
+        select from pg_catalog.pg_roles as r
+        where r.rolname = v_role
+            and (
+                r.rolsuper
+                or r.oid = (select n.nspowner from pg_catalog.pg_namespace as n where n.nspname = 'llm')
+                or r.oid = (
+                    select d.datdba from pg_catalog.pg_database as d
+                    where d.datname = pg_catalog.current_database()
+                )
+            )
+    ) then
+        return v_role;
+    end if;
+    if pg_catalog.pg_has_role(v_role, 'authenticated', 'MEMBER') then
+        return 'authenticated';
+    end if;
+    return 'anon';
+end;
+$$;
+comment on function llm.request_role() is
+'Role of the caller as the package treats it: service_role, postgres, supabase_admin, the owner of schema llm or of the database, or a superuser by name (backends); any other role that inherits authenticated (a custom JWT role) is ''authenticated'', the user of its JWT sub; any other is ''anon''.';
+grant execute on function llm.request_role() to authenticated, service_role;
+
+-- True for backends, by an allow-list (see llm.request_role()): a custom JWT role never is one.
+create or replace function llm.is_backend()
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    return llm.request_role() not in ('anon', 'authenticated');
+end;
+$$;
+comment on function llm.is_backend() is
+'True for backends only: service_role, postgres, supabase_admin, the owner of schema llm or of the database (pg_cron jobs run as it), superusers. Custom JWT roles are signed-in users, never backends.';
+grant execute on function llm.is_backend() to authenticated, service_role;
+
+-- Package admin check used by every admin policy.
+create or replace function llm.is_admin()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    if llm.request_role() <> 'authenticated' then
+        return false;
+    end if;
+    return coalesce(
+        (auth.jwt() -> 'app_metadata' -> llm.setting_text('admin_claim')) = 'true'::jsonb, false
+    )
+    or exists (select from llm.admins as a where a.user_id = auth.uid());
+end;
+$$;
+comment on function llm.is_admin() is
+'True when the authenticated caller is listed in llm.admins or has app_metadata.<admin_claim> = true.';
+grant execute on function llm.is_admin() to authenticated, service_role;
+
+-- Raises 42501 unless the caller is a backend or a package admin.
+create or replace function llm.require_admin(p_action text)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if not (llm.is_backend() or llm.is_admin()) then
+        raise exception 'only package admins or the service role may %', p_action
+            using errcode = '42501';
+    end if;
+end;
+$$;
+comment on function llm.require_admin(text) is
+'Raises insufficient_privilege (42501) unless the caller is the service role or a package admin.';
+grant execute on function llm.require_admin(text) to authenticated, service_role;
+
+-- ---- sql/core/22_users.sql ----
+
+-- User identifiers: any id maps to a UUID (llm.user_uuid), labels, the user_id argument.
+
+-- Maps any user identifier to a UUID so non-UUID ids are never rejected or lost.
+create or replace function llm.user_uuid(identifier text)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_hash bytea;
+    v_id uuid;
+begin
+    if identifier is null or identifier !~ '\S' then
+        raise exception 'user_id must be a UUID or a non-empty identifier, got %',
+            coalesce(quote_literal(identifier), 'NULL')
+            using errcode = '22023';
+    end if;
+    if identifier ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+        return identifier::uuid;
+    end if;
+    -- RFC 4122 name-based UUID, version 5, in the DNS namespace: the same value as
+    -- Python's uuid.uuid5(uuid.NAMESPACE_DNS, identifier).
+    v_hash := extensions.digest(
+        '\x6ba7b8109dad11d180b400c04fd430c8'::bytea || convert_to(identifier, 'UTF8'), 'sha1'
+    );
+    v_hash := set_byte(v_hash, 6, (get_byte(v_hash, 6) & 15) | 80);
+    v_hash := set_byte(v_hash, 8, (get_byte(v_hash, 8) & 63) | 128);
+    v_id := encode(substring(v_hash from 1 for 16), 'hex')::uuid;
+    -- only backends record aliases: a signed-in user is a UUID already, and must not grow
+    -- a shared table with made-up identifiers
+    if llm.is_backend() and not exists (select from llm.user_aliases as a where a.user_id = v_id) then
+        begin
+            insert into llm.user_aliases (user_id, identifier)
+            values (v_id, identifier)
+            on conflict do nothing;
+        exception when read_only_sql_transaction then
+            null;  -- a read-only request still gets its UUID; the alias is stored on a write
+        end;
+    end if;
+    return v_id;
+end;
+$$;
+comment on function llm.user_uuid(text) is
+'UUIDs pass through; any other non-empty identifier maps to uuid_v5(NAMESPACE_DNS, identifier), remembered in llm.user_aliases when a backend calls. NULL or blank raises 22023.';
+grant execute on function llm.user_uuid(text) to authenticated, service_role;
+
+-- Shows a user the way reports should: the original identifier when there is one, to callers
+-- who may see that user (backends, admins, the user themself); anyone else gets the UUID text.
+create or replace function llm.user_label(p_user_id uuid)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_label text;
+begin
+    if p_user_id is null then
+        return null;
+    end if;
+    if p_user_id is not distinct from auth.uid() or llm.is_backend() or llm.is_admin() then
+        select a.identifier into v_label from llm.user_aliases as a where a.user_id = p_user_id;
+    end if;
+    return coalesce(v_label, p_user_id::text);
+end;
+$$;
+comment on function llm.user_label(uuid) is
+'Original identifier of a user (e.g. user-123) when it was not a UUID, else the UUID as text. A signed-in user sees only their own identifier: for anyone else it is the UUID as text.';
+grant execute on function llm.user_label(uuid) to authenticated, service_role;
+
+-- Resolves the user_id argument of an API function for the current caller.
+create or replace function llm.resolve_user(p_user_id text, p_admin_may_name_others boolean)
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_uid uuid := auth.uid();
+    v_user uuid;
+begin
+    if llm.is_backend() then
+        if p_user_id is null then
+            raise exception 'user_id is required when calling as %', llm.request_role()
+                using errcode = '22023';
+        end if;
+        return llm.user_uuid(p_user_id);
+    end if;
+    if llm.request_role() <> 'authenticated' or v_uid is null then
+        raise exception 'sign in to use this function' using errcode = '42501';
+    end if;
+    if p_user_id is null then
+        return v_uid;
+    end if;
+    v_user := llm.user_uuid(p_user_id);
+    if v_user <> v_uid and not (p_admin_may_name_others and llm.is_admin()) then
+        raise exception 'user_id % is not the signed-in user', p_user_id
+            using errcode = '42501';
+    end if;
+    return v_user;
+end;
+$$;
+comment on function llm.resolve_user(text, boolean) is
+'user_id argument handling: backends must name a user; authenticated callers default to auth.uid() and may name another user only if admin and allowed (else 42501).';
+grant execute on function llm.resolve_user(text, boolean) to authenticated, service_role;
+
+-- ---- sql/core/23_settings_api.sql ----
+
+-- Settings API: set and reset a setting.
+
+-- Changes a setting (admins and the service role); resyncs jobs when a schedule changes.
+create or replace function llm.set_setting(key text, value jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_type text;
+    v_min jsonb;
+    v_max jsonb;
+begin
+    perform llm.require_admin('change settings');
+    select s.value_type, s.min_value, s.max_value into v_type, v_min, v_max
+    from llm.settings as s where s.key = set_setting.key;
+    if not found then
+        raise exception 'unknown llm setting "%"', set_setting.key using errcode = '42704';
+    end if;
+    perform llm.check_setting_value(set_setting.key, v_type, set_setting.value, v_min, v_max);
+    update llm.settings as s
+    set value = set_setting.value, updated_at = now(), updated_by = auth.uid()
+    where s.key = set_setting.key;
+    if v_type = 'cron' then
+        perform llm.sync_jobs();
+    end if;
+    return set_setting.value;
+end;
+$$;
+comment on function llm.set_setting(text, jsonb) is
+'Sets a package setting after checking its type and declared range (22023 naming the setting and the range) and name (42704); admins and service role only.';
+grant execute on function llm.set_setting(text, jsonb) to authenticated, service_role;
+
+-- Restores a setting to its default.
+create or replace function llm.reset_setting(key text)
+returns jsonb
+language sql
+security definer
+set search_path = ''
+as $$
+    select llm.set_setting(
+        reset_setting.key,
+        coalesce(
+            (select s.default_value from llm.settings as s where s.key = reset_setting.key),
+            'null'::jsonb
+        )
+    );
+$$;
+comment on function llm.reset_setting(text) is 'Restores a setting to its default value.';
+grant execute on function llm.reset_setting(text) to authenticated, service_role;
+
+-- ---- sql/core/24_jobs.sql ----
+
+-- The job registry mirrored into pg_cron by name.
+
+-- Declares a maintenance job (used by migrations) and schedules it when pg_cron is present.
+create or replace function llm.register_job(
+    p_name text, p_schedule_setting text, p_command text, p_description text
+)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    insert into llm.jobs as j (name, schedule_setting, command, description)
+    values (p_name, p_schedule_setting, p_command, p_description)
+    on conflict (name) do update
+        set schedule_setting = excluded.schedule_setting,
+            command = excluded.command,
+            description = excluded.description
+        where (j.schedule_setting, j.command, j.description)
+            is distinct from (excluded.schedule_setting, excluded.command, excluded.description);
+    perform llm.sync_jobs();
+end;
+$$;
+comment on function llm.register_job(text, text, text, text) is
+'Declares a named maintenance job whose schedule lives in a cron setting; idempotent.';
+
+-- Mirrors llm.jobs into pg_cron: schedules enabled jobs, unschedules disabled ones.
+create or replace function llm.sync_jobs()
+returns table (job_name text, schedule text, command text, scheduled boolean)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_cron boolean := exists (select from pg_catalog.pg_extension where extname = 'pg_cron');
+    v_cron_schema text := 'cron';  -- resolved at run time: pg_cron may be absent
+    v_port integer := current_setting('port')::integer;
+    v_host text := coalesce(nullif(current_setting('cron.host', true), ''), 'localhost');
+    j record;
+begin
+    for j in
+        select jb.name, jb.command, jb.enabled, llm.setting_text(jb.schedule_setting) as sched
+        from llm.jobs as jb
+        order by jb.name
+    loop
+        if v_cron and j.enabled then
+            -- pg_cron connects to the host and port a job was scheduled with, and replacing a
+            -- named job keeps them: after a restart on another port, a restore or a move, drop
+            -- the stale job so it is scheduled again with this server's (cron.host, port)
+            execute format(
+                'select %1$I.unschedule(c.jobid) from %1$I.job as c where c.jobname = $1'
+                ' and (c.nodeport is distinct from $2 or c.nodename is distinct from $3)',
+                v_cron_schema
+            ) using j.name, v_port, v_host;
+            -- named pg_cron jobs are replaced in place, so this is idempotent
+            execute format('select %I.schedule($1, $2, $3)', v_cron_schema)
+                using j.name, j.sched, j.command;
+        elsif v_cron then
+            execute format('select %1$I.unschedule(jobid) from %1$I.job where jobname = $1', v_cron_schema)
+                using j.name;
+        end if;
+        job_name := j.name;
+        schedule := j.sched;
+        command := j.command;
+        scheduled := v_cron and j.enabled;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.sync_jobs() is
+'Schedules every enabled llm job in pg_cron (by name, idempotent), rescheduling any that points at another host or port than this server''s (after a restart on a new port or a restore); without pg_cron reports them as unscheduled.';
+grant execute on function llm.sync_jobs() to service_role;
+
+-- Turns a job on or off.
+create or replace function llm.set_job_enabled(job_name text, enabled boolean)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('change jobs');
+    update llm.jobs as j set enabled = set_job_enabled.enabled
+    where j.name = set_job_enabled.job_name;
+    if not found then
+        raise exception 'unknown llm job "%"', set_job_enabled.job_name using errcode = '42704';
+    end if;
+    perform llm.sync_jobs();
+    return set_job_enabled.enabled;
+end;
+$$;
+comment on function llm.set_job_enabled(text, boolean) is
+'Enables or disables a package job and resyncs pg_cron; admins and service role only.';
+grant execute on function llm.set_job_enabled(text, boolean) to authenticated, service_role;
 
 -- ---- sql/core/25_version.sql ----
 
@@ -106,6 +707,131 @@ $$;
 comment on function llm.version() is
 'Installed version of the package: the newest release applied to this database, e.g. 0.2.0.';
 grant execute on function llm.version() to authenticated, service_role;
+
+-- ---- sql/core/26_job_health.sql ----
+
+-- Job health: each job's schedule, last run, last error and since when it fails, from pg_cron.
+
+-- One row per package job: is it scheduled here (and pointing at this server), how did its
+-- runs go (%1$I.job_run_details), and since when has it been failing.
+create or replace function llm.job_health()
+returns table (
+    job_name text, enabled boolean, schedule text, scheduled boolean, points_here boolean,
+    last_run_at timestamptz, last_status text, last_error text, failing_since timestamptz,
+    failed_runs bigint
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_cron boolean := exists (select from pg_catalog.pg_extension where extname = 'pg_cron');
+    v_details boolean := pg_catalog.to_regclass('cron.job_run_details') is not null;
+    v_cron_schema text := 'cron';  -- resolved at run time: pg_cron may be absent
+    v_port integer := current_setting('port')::integer;
+    v_host text := coalesce(nullif(current_setting('cron.host', true), ''), 'localhost');
+begin
+    perform llm.require_admin('read job health');
+    if not v_cron or not v_details then
+        -- without pg_cron (or before pg_cron 1.3, which has no run details) nothing is known
+        return query
+        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), v_cron and jb.enabled, null::boolean,
+            null::timestamptz, null::text, null::text, null::timestamptz, null::bigint
+        from llm.jobs as jb
+        order by jb.name;
+        return;
+    end if;
+    return query execute format(
+        $q$
+        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), c.jobid is not null,
+            c.nodeport = $1 and c.nodename = $2,
+            last.start_time, last.status, case when last.status = 'failed' then last.return_message end,
+            fail.since, fail.runs
+        from llm.jobs as jb
+        left join %1$I.job as c on c.jobname = jb.name
+        left join lateral (
+            select d.start_time, d.status, d.return_message from %1$I.job_run_details as d
+            where d.jobid = c.jobid
+            order by d.start_time desc nulls last, d.runid desc
+            limit 1
+        ) as last on true
+        left join lateral (
+            -- the failed runs after the last success
+            select min(d.start_time) as since, count(*) as runs from %1$I.job_run_details as d
+            where d.jobid = c.jobid and d.status = 'failed'
+                and d.start_time > coalesce((
+                    select max(s.start_time) from %1$I.job_run_details as s
+                    where s.jobid = c.jobid and s.status = 'succeeded'
+                ), '-infinity')
+        ) as fail on true
+        order by jb.name
+        $q$,
+        v_cron_schema
+    ) using v_port, v_host;
+end;
+$$;
+comment on function llm.job_health() is
+'Each package job: enabled, schedule, scheduled in pg_cron, points_here (scheduled for this server''s host and port: false means it cannot run until llm.sync_jobs() repairs it), last run (time, status, error) and, while failing, since when and how many failed runs since the last success. Admins and service role.';
+grant execute on function llm.job_health() to authenticated, service_role;
+
+-- ---- sql/core/27_repair.sql ----
+
+-- Repairing what lives outside schema llm: realtime publication membership, the trigger on
+-- auth.users and the pg_cron jobs, which a schema-only dump (pg_dump --schema=llm) leaves out.
+
+-- Re-establishes every piece of the package outside schema llm; idempotent. Re-applying the
+-- bundle (dist/llm.sql) does the same.
+create or replace function llm.repair_installation()
+returns table (piece text, status text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_job record;
+begin
+    perform llm.require_admin('repair the installation');
+
+    piece := 'publication supabase_realtime: llm.messages';
+    if not exists (select from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        status := 'skipped: no publication supabase_realtime';
+    elsif exists (
+        select from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'llm' and tablename = 'messages'
+    ) then
+        status := 'present';
+    else
+        execute 'alter publication supabase_realtime add table llm.messages';
+        status := 'added';
+    end if;
+    return next;
+
+    piece := 'trigger llm_delete_user_conversations on auth.users';
+    if pg_catalog.to_regclass('auth.users') is null then
+        status := 'skipped: no table auth.users';
+    elsif exists (
+        select from pg_catalog.pg_trigger
+        where tgrelid = 'auth.users'::regclass and tgname = 'llm_delete_user_conversations'
+    ) then
+        status := 'present';
+    else
+        execute 'create trigger llm_delete_user_conversations after delete on auth.users'
+            ' for each row execute function llm.delete_user_conversations()';
+        status := 'added';
+    end if;
+    return next;
+
+    for v_job in select s.job_name, s.scheduled from llm.sync_jobs() as s loop
+        piece := 'job ' || v_job.job_name;
+        status := case when v_job.scheduled then 'scheduled' else 'not scheduled (disabled or no pg_cron)' end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.repair_installation() is
+'Re-establishes what lives outside schema llm after a schema-only restore: llm.messages in the supabase_realtime publication, the trigger on auth.users, the pg_cron jobs (llm.sync_jobs()); idempotent, one row per piece with what it found or did. Re-applying dist/llm.sql does the same. Admins and service role.';
+grant execute on function llm.repair_installation() to service_role;
 
 -- ---- sql/core/80_policies.sql ----
 
@@ -2985,9 +3711,9 @@ declare
     v_id bigint;
 begin
     perform llm.require_admin('backfill usage');
-    if start_usage_backfill.from_day is null or start_usage_backfill.to_day is null then
-        raise exception 'from_day and to_day are required' using errcode = '22004';
-    end if;
+    perform llm.check_day_range(
+        start_usage_backfill.from_day, start_usage_backfill.to_day, 'from_day', 'to_day'
+    );
     if start_usage_backfill.to_day < start_usage_backfill.from_day then
         raise exception 'to_day (%) is before from_day (%)', start_usage_backfill.to_day, start_usage_backfill.from_day
             using errcode = '22023';
@@ -3005,7 +3731,7 @@ begin
 end;
 $$;
 comment on function llm.start_usage_backfill(date, date, integer) is
-'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
+'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Both days finite and at most 36525 days apart (22023). Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
 grant execute on function llm.start_usage_backfill(
     date, date, integer
 ) to authenticated, service_role;
@@ -3270,6 +3996,163 @@ $$;
 comment on function llm.record_token_usage(text, integer, text, text, jsonb) is
 'Records tokens consumed by one request as a logged request (llm.log_request) and returns true. request_metadata may carry prompt_tokens, completion_tokens (tokens not broken down count as completion), endpoint (sets request_type: chat/completions is chat, embeddings is embedding, ...), cached_tokens, cost_usd, request_id (idempotency), conversation_id, agent_id and reservation_id. Bad input raises 22004/22023 and records nothing. Service role only.';
 grant execute on function llm.record_token_usage(text, integer, text, text, jsonb) to service_role;
+
+-- ---- sql/usage/32_reports.sql ----
+
+-- Usage reports over many users and periods.
+
+-- Expands a range of days into whole years, months and days, so long ranges read few rows.
+create or replace function llm.usage_cover(p_from date, p_to date)
+returns table (period_type text, period_start date)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_day date := p_from;
+    v_today date := llm.usage_period_start('daily', now());
+    v_daily_days integer := llm.setting_text('usage_rollup_daily_retention_days')::integer;
+    v_monthly_months integer := llm.setting_text('usage_rollup_monthly_retention_months')::integer;
+begin
+    perform llm.check_day_range(p_from, p_to, 'p_from', 'p_to');
+    while v_day < p_to loop
+        if v_day = llm.period_floor('yearly', v_day) and v_day + interval '1 year' <= p_to then
+            period_type := 'yearly';
+        elsif v_day = llm.period_floor('monthly', v_day) and v_day + interval '1 month' <= p_to then
+            period_type := 'monthly';
+            if v_monthly_months > 0
+                and v_day < llm.period_floor('monthly', v_today) - make_interval(months => v_monthly_months) then
+                raise exception 'monthly usage before % is no longer kept (usage_rollup_monthly_retention_months = %)',
+                    (llm.period_floor('monthly', v_today) - make_interval(months => v_monthly_months))::date,
+                    v_monthly_months
+                    using errcode = '22023', hint = 'start the range on the first day of a year';
+            end if;
+        else
+            period_type := 'daily';
+            if v_daily_days > 0 and v_day < v_today - v_daily_days then
+                raise exception 'daily usage before % is no longer kept (usage_rollup_daily_retention_days = %)',
+                    v_today - v_daily_days, v_daily_days
+                    using errcode = '22023', hint = 'start and end older ranges on the first day of a month';
+            end if;
+        end if;
+        period_start := v_day;
+        return next;
+        v_day := (v_day + llm.period_step(period_type))::date;
+    end loop;
+end;
+$$;
+comment on function llm.usage_cover(date, date) is
+'Tiles the days [p_from, p_to) with whole years, then whole months, then days. Raises 22004 for a NULL end, 22023 for an infinite end or a range over 36525 days, and 22023 when a piece needs daily or monthly rollups that retention has already dropped.';
+grant execute on function llm.usage_cover(date, date) to authenticated, service_role;
+
+-- Admin report: every user ranked by tokens or cost over a range of days, with totals.
+create or replace function llm.usage_report(
+    since date default null, until date default null, rank_by text default 'tokens',
+    max_users integer default 100
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_until date := coalesce(usage_report.until, llm.usage_period_start('daily', now()) + 1);
+    v_since date := coalesce(usage_report.since, llm.period_floor('monthly', v_until - 1));
+    v_result jsonb;
+begin
+    perform llm.require_admin('read the usage report');
+    if usage_report.rank_by is null or usage_report.rank_by not in ('tokens', 'cost', 'requests') then
+        raise exception 'rank_by must be tokens, cost or requests, got %',
+            coalesce(quote_literal(usage_report.rank_by), 'NULL')
+            using errcode = '22023';
+    end if;
+    if v_until <= v_since then
+        raise exception 'until (%) must be after since (%)', v_until, v_since using errcode = '22023';
+    end if;
+    if usage_report.max_users is null or usage_report.max_users < 1 then
+        raise exception 'max_users must be >= 1, got %', coalesce(usage_report.max_users::text, 'NULL')
+            using errcode = '22023';
+    end if;
+
+    with cover as (
+        select c.period_type, c.period_start from llm.usage_cover(v_since, v_until) as c
+    ),
+
+    per_user as (
+        select
+            l.user_id,
+            sum(l.requests) as requests,
+            sum(l.failed_requests) as failed_requests,
+            sum(l.prompt_tokens) as prompt_tokens,
+            sum(l.completion_tokens) as completion_tokens,
+            sum(l.total_tokens) as total_tokens,
+            sum(l.cost_usd) as cost_usd,
+            sum(l.cache_hits) as cache_hits,
+            sum(l.saved_cost_usd) as saved_cost_usd,
+            max(l.last_activity) as last_activity
+        from llm.usage_live as l
+        join cover as c on c.period_type = l.period_type and c.period_start = l.period_start
+        where l.period_start >= v_since and l.period_start < v_until
+        group by l.user_id
+    ),
+
+    ranked as (
+        select
+            p.*,
+            rank() over (
+                order by case usage_report.rank_by
+                    when 'tokens' then p.total_tokens
+                    when 'cost' then p.cost_usd
+                    else p.requests
+                end desc
+            ) as rank
+        from per_user as p
+    )
+
+    select jsonb_build_object(
+        'since', v_since,
+        'until', v_until,
+        'rank_by', usage_report.rank_by,
+        'user_count', count(*) filter (where r.user_id is not null),
+        'users', coalesce(
+            jsonb_agg(
+                jsonb_build_object(
+                    'rank', r.rank,
+                    'user_id', r.user_id,
+                    'user_label', case when r.user_id is not null then llm.user_label(r.user_id) end,
+                    'requests', r.requests,
+                    'failed_requests', r.failed_requests,
+                    'prompt_tokens', r.prompt_tokens,
+                    'completion_tokens', r.completion_tokens,
+                    'total_tokens', r.total_tokens,
+                    'cost_usd', r.cost_usd,
+                    'cache_hits', r.cache_hits,
+                    'saved_cost_usd', r.saved_cost_usd,
+                    'last_activity', r.last_activity
+                )
+                order by r.rank, r.user_id
+            ) filter (where r.rank <= usage_report.max_users),
+            '[]'
+        ),
+        'totals', jsonb_build_object(
+            'requests', coalesce(sum(r.requests), 0),
+            'failed_requests', coalesce(sum(r.failed_requests), 0),
+            'prompt_tokens', coalesce(sum(r.prompt_tokens), 0),
+            'completion_tokens', coalesce(sum(r.completion_tokens), 0),
+            'total_tokens', coalesce(sum(r.total_tokens), 0),
+            'cost_usd', coalesce(sum(r.cost_usd), 0),
+            'cache_hits', coalesce(sum(r.cache_hits), 0),
+            'saved_cost_usd', coalesce(sum(r.saved_cost_usd), 0)
+        )
+    ) into v_result
+    from ranked as r;
+    return v_result;
+end;
+$$;
+comment on function llm.usage_report(date, date, text, integer) is
+'Admin report over the days [since, until) (default: this month so far): users ranked by tokens, cost or requests (max_users of them; requests of no user rank with user_id NULL) and the totals of everyone. Reads yearly and monthly rollups for whole years and months and daily ones for the rest (22023 if retention dropped what is needed). Admins and service role.';
+grant execute on function llm.usage_report(
+    date, date, text, integer
+) to authenticated, service_role;
 
 -- ---- sql/usage/42_completion.sql ----
 
@@ -4251,6 +5134,227 @@ $$;
 comment on function llm.get_llm_cache_stats() is
 'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
 grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;
+
+-- ==== changed configuration ====
+
+-- ---- sql/core/90_settings.sql ----
+
+-- Settings of the core.
+
+select llm.define_setting(
+    'admin_claim', 'text', '"llm_admin"',
+    'app_metadata claim that marks a package admin when it is JSON true.'
+);
+select llm.define_setting(
+    'period_timezone', 'timezone', '"UTC"',
+    'Time zone in which days, weeks, months and years of usage periods are computed.'
+);
+
+-- ---- sql/conversations/90_settings.sql ----
+
+-- Settings and jobs of conversations.
+
+select llm.define_setting(
+    'conversation_ttl_hours', 'integer', '24',
+    'Hours a conversation made by create_conversation() lives when no ttl_hours is given; 0 = never expires.',
+    '0', '87600'
+);
+select llm.define_setting(
+    'max_message_bytes', 'integer', '1048576',
+    'Largest message content accepted, in bytes (larger raises 22001).',
+    '1', '104857600'
+);
+select llm.define_setting(
+    'deleted_conversation_retention', 'interval', '"30 days"',
+    'How long soft-deleted conversations can be restored before purge_deleted_conversations() removes them.',
+    '"1 hour"', '"10 years"'
+);
+select llm.define_setting(
+    'conversation_cleanup_schedule', 'cron', '"7 * * * *"',
+    'pg_cron schedule of llm_cleanup_expired_conversations.'
+);
+select llm.define_setting(
+    'conversation_purge_schedule', 'cron', '"17 3 * * *"',
+    'pg_cron schedule of llm_purge_deleted_conversations.'
+);
+
+select llm.register_job(
+    'llm_cleanup_expired_conversations', 'conversation_cleanup_schedule',
+    'select llm.cleanup_expired_conversations()',
+    'Deletes conversations whose TTL has passed, with their messages.'
+);
+select llm.register_job(
+    'llm_purge_deleted_conversations', 'conversation_purge_schedule',
+    'select llm.purge_deleted_conversations()',
+    'Deletes soft-deleted conversations older than deleted_conversation_retention.'
+);
+
+-- ---- sql/request_log/90_settings.sql ----
+
+-- Settings and jobs of the request log.
+
+select llm.define_setting(
+    'request_log_retention_days', 'integer', '90',
+    'Days of raw request rows kept; older daily partitions are dropped once their usage is folded. 0 keeps everything.',
+    '0', '36500'
+);
+select llm.define_setting(
+    'request_log_partitions_ahead', 'integer', '7',
+    'Days ahead for which the partition job creates request log partitions.',
+    '1', '366'
+);
+select llm.define_setting(
+    'request_log_store_bodies', 'boolean', 'false',
+    'Whether llm.log_request() stores request and response bodies.'
+);
+select llm.define_setting(
+    'request_log_body_max_bytes', 'integer', '65536',
+    'Largest stored request or response body (bytes of its JSON text); larger ones keep a prefix.',
+    '0', '104857600'
+);
+select llm.define_setting(
+    'request_log_partitions_schedule', 'cron', '"7 * * * *"',
+    'When the job creating request log partitions ahead runs.'
+);
+select llm.define_setting(
+    'request_log_retention_schedule', 'cron', '"23 3 * * *"',
+    'When the request log retention job runs.'
+);
+
+select llm.register_job(
+    'llm_request_log_partitions', 'request_log_partitions_schedule',
+    'select llm.create_request_log_partitions()',
+    'Creates request log partitions ahead and moves waiting rows out of the default partition.'
+);
+select llm.register_job(
+    'llm_request_log_retention', 'request_log_retention_schedule',
+    'select llm.apply_request_log_retention()',
+    'Drops request log partitions past retention whose usage is folded.'
+);
+
+-- The first partitions, so logging starts in them rather than in the default partition.
+select llm.create_request_log_partitions();
+
+-- ---- sql/usage/90_settings.sql ----
+
+-- Settings and jobs of usage metering.
+
+select llm.define_setting(
+    'usage_fold_schedule', 'cron', '"* * * * *"',
+    'When the job folding the usage journal into the rollups runs (with pg_cron 1.5 or later, e.g. "5 seconds").'
+);
+select llm.define_setting(
+    'usage_fold_batch_rows', 'integer', '2000',
+    'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.',
+    '1', '1000000'
+);
+select llm.define_setting(
+    'quota_reservation_ttl', 'interval', '"10 minutes"',
+    'How long a quota reservation counts before it expires unless settled or released.',
+    '"1 second"', '"1 day"'
+);
+select llm.define_setting(
+    'quota_reservation_sweep_schedule', 'cron', '"*/5 * * * *"',
+    'When the job deleting expired quota reservations runs.'
+);
+select llm.define_setting(
+    'usage_rollup_daily_retention_days', 'integer', '90',
+    'Days of daily usage rollups kept (0 keeps them all); also the most days get_user_token_usage reads.',
+    '0', '36500'
+);
+select llm.define_setting(
+    'usage_rollup_weekly_retention_weeks', 'integer', '104',
+    'Weeks of weekly usage rollups kept (0 keeps them all).',
+    '0', '5200'
+);
+select llm.define_setting(
+    'usage_rollup_monthly_retention_months', 'integer', '24',
+    'Months of monthly usage rollups kept (0 keeps them all). Yearly rollups are always kept.',
+    '0', '1200'
+);
+select llm.define_setting(
+    'usage_rollup_retention_schedule', 'cron', '"41 3 * * *"',
+    'When the usage rollup retention job runs.'
+);
+select llm.define_setting(
+    'usage_backfill_schedule', 'cron', '"* * * * *"',
+    'When the job running queued usage backfills runs (it does nothing when none is queued).'
+);
+
+select llm.register_job(
+    'llm_usage_fold', 'usage_fold_schedule', 'call llm.run_usage_fold()',
+    'Folds the usage journal into the usage rollups, in short committed batches.'
+);
+select llm.register_job(
+    'llm_quota_reservation_sweep', 'quota_reservation_sweep_schedule',
+    'select llm.sweep_quota_reservations()',
+    'Deletes expired quota reservations.'
+);
+select llm.register_job(
+    'llm_usage_rollup_retention', 'usage_rollup_retention_schedule',
+    'select llm.apply_usage_rollup_retention()',
+    'Drops daily, weekly and monthly usage rollups past their retention.'
+);
+select llm.register_job(
+    'llm_usage_backfill', 'usage_backfill_schedule', 'select llm.run_usage_backfill()',
+    'Runs the next batches of queued usage backfills.'
+);
+
+-- ---- sql/response_cache/90_settings.sql ----
+
+-- Settings and jobs of the response cache.
+
+select llm.define_setting(
+    'cache_ignored_parameters', 'jsonb',
+    '["user", "stream", "stream_options", "store", "metadata", "request_id", "timeout"]',
+    'Top-level request parameters left out of cache keys (they do not change the response).'
+);
+select llm.define_setting(
+    'cache_hit_shards', 'integer', '16',
+    'Counter rows per cache entry (and per provider, model and scope for misses).',
+    '1', '1024'
+);
+select llm.define_setting(
+    'cache_max_entries', 'integer', '100000',
+    'Entries the response cache keeps; llm_cache_evict removes the least recently used above it.',
+    '1', '2000000000'
+);
+select llm.define_setting(
+    'cache_max_bytes', 'integer', '1073741824',
+    'Bytes (prompt, response, metadata, embedding) the response cache keeps before eviction.',
+    '1', '1099511627776'
+);
+select llm.define_setting(
+    'cache_embedding_dimensions', 'jsonb', '[384, 768, 1536, 3072]',
+    'Embedding sizes the cache accepts; each has an HNSW index (halfvec above 2000).'
+);
+select llm.define_setting(
+    'cache_hnsw_ef_search', 'integer', '200',
+    'hnsw.ef_search for semantic lookups (higher: better recall, slower).',
+    '1', '1000'
+);
+select llm.define_setting(
+    'cache_exact_search_max', 'integer', '5000',
+    'Semantic lookups in a scope with at most this many embeddings of the size compare them all (exact); larger scopes use the HNSW index.',
+    '0', '1000000'
+);
+select llm.define_setting(
+    'cache_cleanup_schedule', 'cron', '"17 * * * *"',
+    'When llm_cache_cleanup removes expired cache entries and leases.'
+);
+select llm.define_setting(
+    'cache_evict_schedule', 'cron', '"*/15 * * * *"',
+    'When llm_cache_evict enforces cache_max_entries and cache_max_bytes.'
+);
+
+select llm.register_job(
+    'llm_cache_cleanup', 'cache_cleanup_schedule', 'select llm.cleanup_expired_llm_cache()',
+    'Removes expired response cache entries (their savings stay in the totals) and expired leases.'
+);
+select llm.register_job(
+    'llm_cache_evict', 'cache_evict_schedule', 'select llm.evict_llm_cache()',
+    'Evicts least recently used response cache entries above cache_max_entries or cache_max_bytes.'
+);
 
 -- ==== revoke sweep ====
 
