@@ -147,8 +147,8 @@ def test_concurrent_overlapping_inserts_keep_one(connect, superuser):
     (dict(model=" "), errors.NullValueNotAllowed),
     (dict(effective_from=None), errors.InvalidParameterValue),
     (dict(effective_from="infinity"), errors.InvalidParameterValue),
-    (dict(input_per_mtok="-1"), errors.CheckViolation),
-    (dict(output_per_mtok="NaN"), errors.CheckViolation),
+    (dict(input_per_mtok="-1"), errors.InvalidParameterValue),
+    (dict(output_per_mtok="NaN"), errors.InvalidParameterValue),
 ])
 def test_bad_prices_are_refused(service, superuser, args, error):
     call = {"provider": "acme", "model": model_name(), "effective_from": T0.isoformat(), **args}
@@ -280,3 +280,11 @@ def test_log_request_and_estimate_cost_agree(service, superuser):
             "estimate_cost", provider=provider, model=model, prompt_tokens=prompt,
             completion_tokens=completion, cached_tokens=cached, cache_write_tokens=write,
             audio_seconds=audio)
+
+
+@pytest.mark.parametrize("field", ["input_per_mtok", "per_audio_second", "per_request"])
+@pytest.mark.parametrize("price", ["-1", "NaN", "Infinity", "1000000"])
+def test_set_model_price_refuses_a_price_out_of_range_naming_the_field(service, field, price):
+    with pytest.raises(errors.InvalidParameterValue, match=field):
+        service.rpc("set_model_price", provider="acme", model="m1",
+                    effective_from="2025-03-01T00:00:00+00:00", **{field: price})

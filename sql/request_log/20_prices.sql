@@ -82,6 +82,8 @@ as $$
 declare
     v_next timestamptz;
     v_id bigint;
+    v_field text;
+    v_price numeric;
 begin
     perform llm.require_admin('set model prices');
     if set_model_price.provider is null or set_model_price.provider !~ '\S' then
@@ -93,6 +95,21 @@ begin
     if set_model_price.effective_from is null or not isfinite(set_model_price.effective_from) then
         raise exception 'effective_from must be a finite time, got %',
             coalesce(set_model_price.effective_from::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    select v.field, v.price into v_field, v_price
+    from (values
+        ('input_per_mtok', set_model_price.input_per_mtok),
+        ('output_per_mtok', set_model_price.output_per_mtok),
+        ('cached_input_per_mtok', set_model_price.cached_input_per_mtok),
+        ('cache_write_per_mtok', set_model_price.cache_write_per_mtok),
+        ('per_audio_second', set_model_price.per_audio_second),
+        ('per_request', set_model_price.per_request)
+    ) as v (field, price)
+    where v.price is not null and not (v.price >= 0 and v.price < 1000000)
+    limit 1;
+    if found then
+        raise exception '% must be a price from 0 to less than 1000000 USD, got %', v_field, v_price
             using errcode = '22023';
     end if;
     perform pg_catalog.pg_advisory_xact_lock(

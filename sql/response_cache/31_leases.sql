@@ -21,7 +21,7 @@ declare
     k record;
     v_scope text;
     v_hit llm.cache_hit;
-    v_deadline timestamptz := clock_timestamp() + coalesce(claim_llm_cache_key.wait_seconds, 0) * interval '1 second';
+    v_deadline timestamptz;
     v_lease_id uuid;
     v_expires timestamptz;
 begin
@@ -40,6 +40,7 @@ begin
         raise exception 'wait_seconds must be between 0 and 60, got %', claim_llm_cache_key.wait_seconds
             using errcode = '22023';
     end if;
+    v_deadline := clock_timestamp() + coalesce(claim_llm_cache_key.wait_seconds, 0) * interval '1 second';
     loop
         v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
         if v_hit.id is not null then
