@@ -20,15 +20,19 @@ def dev_cluster() -> LocalCluster:
     return LocalCluster(default_data_dir(migrate.ROOT))
 
 
-def dev_url(start: bool = True) -> str:
+def dev_url(start: bool = True, admin: bool = False) -> str:
+    """The development database as postgres (or, ``admin``, as supabase_admin: DATABASE_ADMIN_URL
+    or DATABASE_URL on a server of your own)."""
     if os.environ.get("DATABASE_URL"):
+        if admin:
+            return os.environ.get("DATABASE_ADMIN_URL") or os.environ["DATABASE_URL"]
         return os.environ["DATABASE_URL"]
     cluster = dev_cluster()
     if start:
         cluster.start()
     elif not cluster.is_running():
         sys.exit("the embedded database is not running; `make db-up` starts it")
-    return cluster.url()
+    return cluster.admin_url() if admin else cluster.url()
 
 
 def cmd_db_up(_args) -> None:
@@ -50,8 +54,11 @@ def cmd_db_url(_args) -> None:
 
 def cmd_migrate(_args) -> None:
     url = dev_url()
-    if migrate.apply_shim(url):
-        print("installed the Supabase shim (roles, auth schema) for a plain PostgreSQL")
+    if migrate.apply_shim(dev_url(admin=True)):
+        print("installed the Supabase shim (auth schema, extensions, publication) as supabase_admin")
+    how = ("supabase db push" if migrate.migrator() == "cli"
+           else "the Python applier (the Supabase CLI is not available)")
+    print(f"applying migrations as postgres with {how}")
     applied = migrate.apply_migrations(url)
     for name in applied:
         print(f"applied {name}")
@@ -119,7 +126,7 @@ def cmd_dblint(_args) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create database lint")
         url = cluster.url("lint")
-        migrate.apply_shim(url)
+        migrate.apply_shim(cluster.admin_url("lint"))
         migrate.apply_migrations(url)
         findings = dblint.check(url)
     finally:
