@@ -9,13 +9,18 @@ PYTEST := $(VENV)/bin/pytest
 SQLFLUFF := $(VENV)/bin/sqlfluff
 SQL_FILES := sql upgrades supabase python_tests/sql
 
-.PHONY: help deps system-deps venv db-up db-down db-url migrate seed demo report test \
-        lint sqlfluff dblint bundle migration release uninstall bench clean
+SUPABASE := node_modules/.bin/supabase
+# `make lint` fails on the advisors' warnings only with ADVISORS_FAIL_ON=warn (none: report them)
+ADVISORS_FAIL_ON ?= none
+export ADVISORS_FAIL_ON
+
+.PHONY: help deps system-deps venv node-deps db-up db-down db-url migrate seed demo report test \
+        lint sqlfluff dblint types bundle migration release uninstall bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: system-deps venv ## install everything missing (apt packages, pgvector, the virtualenv)
+deps: system-deps venv node-deps ## install everything missing (apt packages, pgvector, the virtualenv, the Supabase CLI)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
@@ -27,6 +32,18 @@ $(VENV)/.installed: python_tests/requirements.txt
 	@$(PY) -m pip install -q --disable-pip-version-check -r python_tests/requirements.txt
 	@touch $@
 
+# The Supabase CLI pinned in package.json. The lock holds only the platform binary this
+# registry serves, so `npm ci` refuses it; `npm install --no-save` installs what the lock says.
+# Without npm the harness applies migrations with its Python applier and says so.
+node-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-save --no-audit --no-fund --loglevel=error >/dev/null \
+	    && $(SUPABASE) --version >/dev/null && touch $@ \
+	    || echo "notice: the Supabase CLI did not install; migrations fall back to the Python applier"; \
+	else echo "notice: npm not found: no Supabase CLI; migrations fall back to the Python applier"; fi
+
 db-up: deps ## start the embedded database (.pgdata) and print its URL
 	@$(HARNESS) db-up
 
@@ -36,7 +53,7 @@ db-down: venv ## stop the embedded database
 db-url: venv ## print the development database URL
 	@$(HARNESS) db-url
 
-migrate: deps ## apply new migrations as `supabase db push` does
+migrate: deps ## apply new migrations with `supabase db push` (as postgres, a non-superuser)
 	@$(HARNESS) migrate
 
 seed: deps ## load supabase/seed.sql and supabase/seeds/*.sql
@@ -51,10 +68,13 @@ report: venv ## print the report of the development database
 sqlfluff: venv ## lint every SQL file with sqlfluff
 	@$(SQLFLUFF) lint --disable-progress-bar --nocolor $(SQL_FILES)
 
-dblint: deps ## run plpgsql_check over every plpgsql function of schema llm
+dblint: deps ## on a throwaway database: plpgsql_check, `supabase db lint`, `supabase db advisors`
 	@$(HARNESS) dblint
 
-lint: sqlfluff dblint ## sqlfluff, then plpgsql_check
+lint: sqlfluff dblint ## sqlfluff, then plpgsql_check, supabase db lint and db advisors (ADVISORS_FAIL_ON=warn: strict)
+
+types: deps ## regenerate supabase/types/database.types.ts with `supabase gen types typescript`
+	@$(HARNESS) types
 
 bundle: venv ## write dist/llm.sql (install or upgrade, one file) and dist/llm-uninstall.sql
 	@$(HARNESS) bundle

@@ -222,6 +222,6 @@ def test_unknown_job_is_an_error(service):
 
 def test_plpgsql_check_finds_no_errors_or_warnings(db_url, superuser):
     # on Supabase, supautils lets postgres create it; here supabase_admin stands in
-    superuser.execute("create extension if not exists plpgsql_check")
+    superuser.execute("create extension if not exists plpgsql_check with schema extensions")
     findings = dblint.check(db_url)
     assert findings == [], dblint.format_findings(findings)

@@ -28,16 +28,21 @@ end
 $$;
 
 alter role postgres nosuperuser createdb createrole login replication bypassrls;
-alter role postgres set search_path = "$user", public, extensions;
+alter role postgres set search_path = "$user", public, extensions;  -- noqa: RF05
 alter role anon nologin inherit;
 alter role authenticated nologin inherit;
 alter role service_role nologin inherit bypassrls;
 alter role authenticator login noinherit;
 alter role supabase_auth_admin noinherit createrole login;
 
-grant anon, authenticated, service_role to authenticator;
-grant anon, authenticated, service_role to postgres;
-grant pg_read_all_data, pg_signal_backend, pg_monitor to postgres;
+-- (role grants in a block: sqlfluff does not parse GRANT role TO role)
+do $$
+begin
+    grant anon, authenticated, service_role to authenticator;
+    grant anon, authenticated, service_role to postgres;
+    grant pg_read_all_data, pg_signal_backend, pg_monitor to postgres;
+end
+$$;
 
 -- What PostgREST's connections get on hosted Supabase
 alter role authenticator set statement_timeout = '8s';
