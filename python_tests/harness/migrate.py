@@ -11,6 +11,7 @@ The paste-in bundle and the release files are built by ``harness.sources``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -102,17 +103,27 @@ def cli_env() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def cli_version() -> str:
-    """The CLI's version; raises CliUnavailable (with the reason) when it cannot run."""
+    """The CLI's version; raises CliUnavailable (with the reason) when it cannot run. Reads
+    the installed package instead of running ``--version`` (each start of the CLI costs a
+    second); a CLI that is installed but does not start fails the push with its own error,
+    unless ``LLM_MIGRATOR=python``."""
+    where = SUPABASE_CLI.relative_to(ROOT) if SUPABASE_CLI.is_relative_to(ROOT) else SUPABASE_CLI
     if not SUPABASE_CLI.exists():
-        raise CliUnavailable(f"{SUPABASE_CLI.relative_to(ROOT) if SUPABASE_CLI.is_relative_to(ROOT) else SUPABASE_CLI} "
-                             "not found (`make deps` installs it with npm)")
+        raise CliUnavailable(f"{where} not found (`make deps` installs it with npm)")
+    package = SUPABASE_CLI.resolve().parents[1] / "package.json"
+    platform = list((ROOT / "node_modules" / "@supabase").glob("cli-*/bin/supabase"))
+    if package.exists() and SUPABASE_CLI.parent.name == ".bin":
+        if not platform:
+            raise CliUnavailable(f"{where} is installed without its platform binary "
+                                 "(@supabase/cli-<os>-<arch>: no build for this machine?)")
+        return json.loads(package.read_text())["version"]
     try:
         out = subprocess.run([str(SUPABASE_CLI), "--version"], capture_output=True, text=True,
                              timeout=60, env=cli_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CliUnavailable(f"{SUPABASE_CLI} does not run: {exc}") from exc
+        raise CliUnavailable(f"{where} does not run: {exc}") from exc
     if out.returncode != 0:
-        raise CliUnavailable(f"{SUPABASE_CLI} --version failed: {(out.stderr or out.stdout).strip()}")
+        raise CliUnavailable(f"{where} --version failed: {(out.stderr or out.stdout).strip()}")
     return out.stdout.strip()
 
 
