@@ -40,6 +40,13 @@ from harness.client import Api, User, role_url
 _clone_counter = itertools.count()
 
 
+def pytest_report_header(config) -> str:
+    how = migrate.migrator()
+    if how == "cli":
+        return f"migrations: supabase db push (Supabase CLI {migrate.cli_version()}), as postgres"
+    return "migrations: the Python applier (fallback: no Supabase CLI), as postgres"
+
+
 def _janitor(server: backends.Server, dbname: str, template: str | None = None) -> DatabaseJanitor:
     return DatabaseJanitor(
         user=server.user, host=server.host, port=server.port, password=server.password,

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -136,8 +137,10 @@ def notice_fallback(reason: str) -> None:
     global _notified
     if not _notified:
         _notified = True
-        print(f"notice: migrations are applied by the Python applier (harness/migrate.py), not "
-              f"`supabase db push`: {reason}", file=sys.__stderr__, flush=True)
+        message = (f"migrations are applied by the Python applier (harness/migrate.py), not "
+                   f"`supabase db push`: {reason}")
+        print(f"notice: {message}", file=sys.__stderr__, flush=True)
+        warnings.warn(message, stacklevel=3)
 
 
 def migrator() -> str:
