@@ -11,19 +11,24 @@ SQL_FILES := sql upgrades supabase python_tests/sql
 DENO := $(CURDIR)/node_modules/.bin/deno
 DENO_RUN := cd supabase/functions && DENO_DIR=$(CURDIR)/.deno NO_COLOR=1 $(DENO)
 
-.PHONY: help deps system-deps venv deno functions-lint functions-serve db-up db-down db-url migrate \
-        seed demo report test lint sqlfluff dblint bundle migration release uninstall bench clean
+SUPABASE := node_modules/.bin/supabase
+# `make lint` fails on the advisors' warnings only with ADVISORS_FAIL_ON=warn (none: report them)
+ADVISORS_FAIL_ON ?= none
+export ADVISORS_FAIL_ON
+
+.PHONY: help deps system-deps venv node-deps deno functions-lint functions-serve db-up db-down \
+        db-url migrate seed demo report test lint sqlfluff dblint types bundle migration release \
+        uninstall bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: system-deps venv deno ## install everything missing (apt packages, pgvector, the virtualenv, Deno)
+deps: system-deps venv node-deps ## install everything missing (apt packages, pgvector, the virtualenv, Deno, the Supabase CLI)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
 
-deno: ## install Deno from the npm registry and cache the Edge Functions' imports
-	@bash scripts/install-deno.sh
+deno: node-deps
 
 venv: $(VENV)/.installed
 
@@ -31,6 +36,11 @@ $(VENV)/.installed: python_tests/requirements.txt
 	@python3 -m venv $(VENV) || { bash scripts/install-system-deps.sh --python && python3 -m venv $(VENV); }
 	@$(PY) -m pip install -q --disable-pip-version-check -r python_tests/requirements.txt
 	@touch $@
+
+# Without a working Supabase CLI the harness applies migrations with its Python applier and
+# says so.
+node-deps: ## install Deno and the Supabase CLI from the npm registry (package.json)
+	@bash scripts/install-node-tools.sh
 
 db-up: deps ## start the embedded database (.pgdata) and print its URL
 	@$(HARNESS) db-up
@@ -41,7 +51,7 @@ db-down: venv ## stop the embedded database
 db-url: venv ## print the development database URL
 	@$(HARNESS) db-url
 
-migrate: deps ## apply new migrations as `supabase db push` does
+migrate: deps ## apply new migrations with `supabase db push` (as postgres, a non-superuser)
 	@$(HARNESS) migrate
 
 seed: deps ## load supabase/seed.sql and supabase/seeds/*.sql
@@ -56,7 +66,7 @@ report: venv ## print the report of the development database
 sqlfluff: venv ## lint every SQL file with sqlfluff
 	@$(SQLFLUFF) lint --disable-progress-bar --nocolor $(SQL_FILES)
 
-dblint: deps ## run plpgsql_check over every plpgsql function of schema llm
+dblint: deps ## on a throwaway database: plpgsql_check, `supabase db lint`, `supabase db advisors`
 	@$(HARNESS) dblint
 
 functions-lint: deno ## deno check, lint and fmt --check over every Edge Function
@@ -65,7 +75,10 @@ functions-lint: deno ## deno check, lint and fmt --check over every Edge Functio
 	@$(DENO_RUN) fmt --check --quiet
 	@echo "Edge Functions: deno check, lint and fmt clean"
 
-lint: sqlfluff functions-lint dblint ## sqlfluff, the Edge Functions' deno check/lint/fmt, then plpgsql_check
+lint: sqlfluff functions-lint dblint ## sqlfluff, deno check/lint/fmt, then plpgsql_check, supabase db lint and db advisors (ADVISORS_FAIL_ON=warn: strict)
+
+types: deps ## regenerate supabase/types/database.types.ts with `supabase gen types typescript`
+	@$(HARNESS) types
 
 bundle: venv ## write dist/llm.sql (install or upgrade, one file) and dist/llm-uninstall.sql
 	@$(HARNESS) bundle

@@ -1,13 +1,24 @@
 """Shared fixtures: one PostgreSQL server per run, a migrated template database, and a
 clone of it per test module (or per test with ``fresh_db``), with PostgREST-style clients.
 
+The roles are hosted Supabase's: ``supabase_admin`` is the only superuser; ``postgres`` is not
+one (createrole, createdb, replication, bypassrls), creates the databases and applies the
+package, so it owns the package's objects, as in a user's project. The Data API logs in as
+``authenticator`` and switches to ``anon``, ``authenticated`` or ``service_role`` per request.
+
 Fixtures most tests need:
 
 - ``service``: the service role (backends), ``anon``: the anonymous key;
 - ``make_user(...)``: creates an ``auth.users`` row and returns a ``User``;
 - ``as_user(user)``: an ``Api`` that calls as that signed-in user;
-- ``admin``: a package admin's ``Api``; ``superuser``: a raw autocommit connection;
-- ``connect()``: extra connections for concurrency tests.
+- ``admin``: a package admin's ``Api``;
+- ``owner``: a raw autocommit connection as ``postgres`` (what the SQL editor, migrations and
+  backends with the database password use: the package's owner, not a superuser);
+- ``superuser``: a raw autocommit connection as ``supabase_admin`` (raw access for checks and
+  set-up that no project role could do; prefer ``owner`` when the point is what users can do);
+- ``connect()``: extra connections as ``postgres`` for concurrency tests.
+
+``db_url``, ``fresh_db`` and ``cron_db`` connect as ``postgres``.
 """
 
 from __future__ import annotations
@@ -24,9 +35,16 @@ from psycopg.types.json import Jsonb
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from harness import backends, migrate
-from harness.client import Api, User
+from harness.client import Api, User, role_url
 
 _clone_counter = itertools.count()
+
+
+def pytest_report_header(config) -> str:
+    how = migrate.migrator()
+    if how == "cli":
+        return f"migrations: supabase db push (Supabase CLI {migrate.cli_version()}), as postgres"
+    return "migrations: the Python applier (fallback: no Supabase CLI), as postgres"
 
 
 def _janitor(server: backends.Server, dbname: str, template: str | None = None) -> DatabaseJanitor:
@@ -46,10 +64,11 @@ def server() -> Iterator[backends.Server]:
 
 
 def build_migrated_database(server: backends.Server, dbname: str) -> str:
-    """Creates ``dbname`` with the Supabase shim and every migration applied."""
+    """Creates ``dbname`` (as ``postgres``) with the Supabase shim (as ``supabase_admin``) and
+    every migration applied (as ``postgres``)."""
     _janitor(server, dbname).init()
+    migrate.apply_shim(server.admin_url(dbname))
     url = server.url(dbname)
-    migrate.apply_shim(url)
     migrate.apply_migrations(url)
     return url
 
@@ -89,8 +108,8 @@ def fresh_db(server, template_db, request) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def cron_db(server) -> str:
     """The database pg_cron runs in (``cron.database_name``), migrated; jobs are real here."""
+    migrate.apply_shim(server.admin_url(server.maintenance_db))
     url = server.url(server.maintenance_db)
-    migrate.apply_shim(url)
     migrate.apply_migrations(url)
     return url
 
@@ -110,19 +129,36 @@ def connect(db_url) -> Iterator[Callable[..., psycopg.Connection]]:
         conn.close()
 
 
+def _dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?")[0]
+
+
 @pytest.fixture
-def superuser(connect) -> psycopg.Connection:
+def superuser(connect, server, db_url) -> psycopg.Connection:
+    """``supabase_admin`` on the module database: raw access, bypassing every check."""
+    return connect(server.admin_url(_dbname(db_url)))
+
+
+@pytest.fixture
+def owner(connect) -> psycopg.Connection:
+    """``postgres`` on the module database: the package's owner, not a superuser."""
     return connect()
 
 
 @pytest.fixture
-def service(connect) -> Api:
-    return Api(connect(), "service_role")
+def api_connect(connect, db_url) -> Callable[..., psycopg.Connection]:
+    """Opens a connection as ``authenticator``, as PostgREST does."""
+    return lambda url=None: connect(role_url(url or db_url, "authenticator"))
 
 
 @pytest.fixture
-def anon(connect) -> Api:
-    return Api(connect(), "anon")
+def service(api_connect) -> Api:
+    return Api(api_connect(), "service_role")
+
+
+@pytest.fixture
+def anon(api_connect) -> Api:
+    return Api(api_connect(), "anon")
 
 
 def create_user(conn: psycopg.Connection, email: str | None = None,
@@ -146,8 +182,8 @@ def make_user(superuser) -> Callable[..., User]:
 
 
 @pytest.fixture
-def as_user(connect) -> Callable[[User], Api]:
-    conn = connect()
+def as_user(api_connect) -> Callable[[User], Api]:
+    conn = api_connect()
 
     def _as(user: User) -> Api:
         return Api(conn, "authenticated", user.claims())

@@ -220,6 +220,8 @@ def test_unknown_job_is_an_error(service):
 
 # -- plpgsql_check ------------------------------------------------------------------------
 
-def test_plpgsql_check_finds_no_errors_or_warnings(db_url):
+def test_plpgsql_check_finds_no_errors_or_warnings(db_url, superuser):
+    # on Supabase, supautils lets postgres create it; here supabase_admin stands in
+    superuser.execute("create extension if not exists plpgsql_check with schema extensions")
     findings = dblint.check(db_url)
     assert findings == [], dblint.format_findings(findings)

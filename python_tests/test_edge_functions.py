@@ -27,7 +27,7 @@ def deno_env(**extra: str) -> dict[str, str]:
 @pytest.mark.parametrize("test_file", TEST_FILES, ids=lambda p: p.stem)
 def test_edge_function_suite(db_url: str, test_file: Path) -> None:
     if not DENO.exists():
-        pytest.fail("Deno is not installed: `make deps` installs it (scripts/install-deno.sh)")
+        pytest.fail("Deno is not installed: `make deps` installs it (scripts/install-node-tools.sh)")
     proc = subprocess.run(
         [str(DENO), "test", "--frozen", "--allow-net", "--allow-env", "--allow-read",
          str(test_file.relative_to(FUNCTIONS))],

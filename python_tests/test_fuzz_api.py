@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from psycopg.types.string import TextLoader
 
 from conftest import create_user
-from harness.client import Api
+from harness.client import Api, role_url
 
 # The SQLSTATEs the package documents (README, "Errors").
 DOCUMENTED = {
@@ -123,13 +123,14 @@ def api_functions(url: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
 @pytest.fixture(scope="module")
-def callers(db_url):
-    conn = psycopg.connect(db_url, autocommit=True)
-    conn.execute("set statement_timeout = '5s'")
+def callers(server, db_url):
+    admin = psycopg.connect(server.admin_url(db_url.rsplit("/", 1)[1]), autocommit=True)
+    user = create_user(admin)
+    admin.close()
+    conn = psycopg.connect(role_url(db_url, "authenticator"), autocommit=True)
     # results as the JSON PostgREST sends: 'infinity' and year-10000 values stay text
     for type_name in ("date", "timestamp", "timestamptz", "interval"):
         conn.adapters.register_loader(type_name, TextLoader)
-    user = create_user(conn)
     # something to find: a conversation, a cache entry, a logged request
     service = Api(conn, "service_role")
     service.rpc("create_conversation", user_id=str(user.id), conversation_id="conv-abc")

@@ -25,6 +25,8 @@ def custom_role(superuser) -> str:
             end if;
         end $$""")
     superuser.execute(f"grant authenticated to {CUSTOM_ROLE}")
+    # PostgREST switches to it from authenticator, which must be a member (as on Supabase)
+    superuser.execute(f"grant {CUSTOM_ROLE} to authenticator")
     return CUSTOM_ROLE
 
 
@@ -72,6 +74,7 @@ def test_role_not_inheriting_authenticated_is_nobody(superuser, make_user, conne
     superuser.execute("grant execute on function llm.request_role(), llm.is_backend()"
                       " to llm_test_stray_role")
     superuser.execute("grant usage on schema llm to llm_test_stray_role")
+    superuser.execute("grant llm_test_stray_role to authenticator")
     api = as_custom(connect(), "llm_test_stray_role", make_user())
     assert api.rpc("request_role") == "anon"
     assert api.rpc("is_backend") is False

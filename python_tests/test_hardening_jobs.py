@@ -18,8 +18,9 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 # -- 10: jobs keep running across restarts, and their health is visible ----------------------
 
-def test_sync_jobs_repoints_jobs_scheduled_for_another_port(cron_db):
-    with psycopg.connect(cron_db) as conn:  # one transaction, rolled back at the end
+def test_sync_jobs_repoints_jobs_scheduled_for_another_port(cron_db, server):
+    # supabase_admin: only it may rewrite cron.job, as on hosted Supabase
+    with psycopg.connect(server.admin_url(server.maintenance_db)) as conn:  # rolled back at the end
         port = int(conn.execute("show port").fetchone()[0])
         # as after `make db-down; make demo`: the jobs still point at the old port
         conn.execute("update cron.job set nodeport = 1 where jobname like 'llm\\_%'")
@@ -36,8 +37,9 @@ def test_sync_jobs_repoints_jobs_scheduled_for_another_port(cron_db):
         conn.rollback()
 
 
-def test_job_health_shows_last_run_last_error_and_failing_since(cron_db):
-    with psycopg.connect(cron_db) as conn:
+def test_job_health_shows_last_run_last_error_and_failing_since(cron_db, server):
+    # run history written as pg_cron writes it (supabase_admin owns cron.job_run_details)
+    with psycopg.connect(server.admin_url(server.maintenance_db)) as conn:
         jobid = conn.execute(
             "select jobid from cron.job where jobname = 'llm_usage_fold'").fetchone()[0]
         conn.execute("""
@@ -98,10 +100,7 @@ def restored_db(server, fresh_db, tmp_path):
         conn.execute(f"create database {name}")
     url = server.url(name)
     try:
-        migrate.apply_shim(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("create extension if not exists pgcrypto with schema extensions")
-            conn.execute("create extension if not exists vector with schema extensions")
+        migrate.apply_shim(server.admin_url(name))  # roles, auth, and the extensions
         subprocess.run([str(PG_BIN / "pg_restore"), "--exit-on-error", "-d", url, str(dump)],
                        check=True, env=env, capture_output=True)
         yield url

@@ -39,7 +39,7 @@ def test_bundle_is_one_transaction(server, tmp_path):
     _janitor(server, name).init()
     try:
         url = server.url(name)
-        migrate.apply_shim(url)
+        migrate.apply_shim(server.admin_url(name))
         broken = text.replace("\ncommit;\n", "\nselect 1 / 0;\ncommit;\n")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("set client_min_messages = warning")

@@ -22,7 +22,7 @@ def empty_db(server, request):
     janitor = _janitor(server, name)
     janitor.init()
     url = server.url(name)
-    migrate.apply_shim(url)
+    migrate.apply_shim(server.admin_url(name))
     yield url
     janitor.drop()
 
@@ -232,12 +232,13 @@ def leftovers(conn: psycopg.Connection) -> list:
     """).fetchall()
 
 
-def test_uninstall_removes_everything_and_installing_again_works(cron_db):
+def test_uninstall_removes_everything_and_installing_again_works(cron_db, server):
     with psycopg.connect(cron_db, autocommit=True) as conn:
         assert conn.execute("select count(*) from cron.job where jobname like 'llm\\_%'"
                             ).fetchone()[0] > 0
         assert len(leftovers(conn)) > 5
-    run(cron_db, sources.uninstall_text())
+    # as supabase_admin: postgres may not drop the trigger on auth.users (see the next test)
+    run(server.admin_url(server.maintenance_db), sources.uninstall_text())
     with psycopg.connect(cron_db, autocommit=True) as conn:
         assert leftovers(conn) == []
     applied = migrate.apply_migrations(cron_db)  # installing again: every migration applies
@@ -247,6 +248,17 @@ def test_uninstall_removes_everything_and_installing_again_works(cron_db):
         assert conn.execute(
             "select count(*) from cron.job as c join llm.jobs as j on j.name = c.jobname"
         ).fetchone()[0] == conn.execute("select count(*) from llm.jobs").fetchone()[0]
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.InsufficientPrivilege,
+                   reason="uninstall drops the llm trigger on auth.users, which only the table's "
+                   "owner may do; postgres is not its owner on hosted Supabase (supabase_auth_admin "
+                   "is): fixed when the SQL side no longer needs to drop it as postgres")
+def test_uninstall_runs_as_postgres(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("set client_min_messages = warning")
+        conn.execute(sources.uninstall_text())
+        assert conn.execute("select to_regnamespace('llm')").fetchone()[0] is None
 
 
 def test_uninstall_warns_of_data_loss_at_its_top():

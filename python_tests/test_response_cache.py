@@ -29,6 +29,14 @@ def get(api: Api, prompt: str, **kw):
     return api.rpc("get_cached_llm_response", prompt=prompt, **kw)
 
 
+def missed(result) -> bool:
+    """A cache miss as the Data API returns it today: ``llm.get_cached_llm_response`` returns a
+    NULL composite, which PostgREST sends as an object whose every field is null (PostgREST
+    #3694), so both that and ``None`` count as a miss here.
+    ``test_a_miss_reaches_supabase_js_as_null`` pins the ``null`` callers need."""
+    return result is None or (isinstance(result, dict) and all(v is None for v in result.values()))
+
+
 def entries(superuser, prompt: str) -> int:
     return superuser.execute(
         "select count(*) from llm.response_cache where prompt = %s", (prompt,)).fetchone()[0]
@@ -66,7 +74,22 @@ def test_seed_calls_without_parameters_or_ttl(service):
 
 
 def test_a_miss_is_null(service):
-    assert get(service, unique()) is None
+    assert missed(get(service, unique()))
+
+
+def test_a_miss_reaches_supabase_js_as_an_object_of_nulls_today(service):
+    """What `supabase.schema('llm').rpc('get_cached_llm_response', ...)` puts in `data` on a
+    miss today: a truthy object, so `if (data)` serves a null response."""
+    data = service.rpc_json("get_cached_llm_response", prompt=unique(), provider="openai",
+                            model="gpt-4")
+    assert isinstance(data, dict) and data and all(v is None for v in data.values())
+
+
+@pytest.mark.xfail(strict=True, reason="NULL composite through PostgREST; fixed when "
+                   "llm.get_cached_llm_response returns null")
+def test_a_miss_reaches_supabase_js_as_null(service):
+    assert service.rpc_json("get_cached_llm_response", prompt=unique(), provider="openai",
+                            model="gpt-4") is None
 
 
 def test_storing_the_same_key_again_replaces_the_entry(service, superuser):
@@ -109,15 +132,15 @@ def test_reordered_and_renormalised_parameters_hit(service):
 def test_changed_parameters_miss(service, changed):
     prompt = unique()
     cache(service, prompt, parameters={"temperature": 0.7, "max_tokens": 500})
-    assert get(service, prompt, parameters=changed) is None
+    assert missed(get(service, prompt, parameters=changed))
 
 
 def test_provider_model_and_prompt_are_part_of_the_key(service):
     prompt = unique()
     cache(service, prompt)
-    assert get(service, prompt, provider="anthropic") is None
-    assert get(service, prompt, model="gpt-4o") is None
-    assert get(service, prompt + " ") is None
+    assert missed(get(service, prompt, provider="anthropic"))
+    assert missed(get(service, prompt, model="gpt-4o"))
+    assert missed(get(service, prompt + " "))
     assert get(service, prompt, provider=" OpenAI ") is not None
 
 
@@ -128,7 +151,7 @@ def test_chat_message_arrays_are_keyed_by_their_canonical_json(service):
     reordered = '[{"role": "assistant", "content": "ok", "n": 1}, {"role": "user", "content": "%s"}]' % marker
     cache(service, messages)
     assert get(service, same) is not None
-    assert get(service, reordered) is None
+    assert missed(get(service, reordered))
 
 
 def test_ignored_parameters_are_a_setting(fresh_db):
@@ -138,7 +161,7 @@ def test_ignored_parameters_are_a_setting(fresh_db):
         prompt = unique()
         cache(service, prompt, parameters={"temperature": 0, "trace_id": "a"})
         assert get(service, prompt, parameters={"temperature": 0, "trace_id": "b"}) is not None
-        assert get(service, prompt, parameters={"temperature": 0, "stream": True}) is None
+        assert missed(get(service, prompt, parameters={"temperature": 0, "stream": True}))
 
 
 def test_cache_key_is_exposed_and_stable(service):
@@ -160,8 +183,8 @@ def test_scopes_are_separate(service):
     assert get(service, prompt)["response"] == "global answer"
     assert get(service, prompt, user_id="alice-1")["response"] == "alice answer"
     assert get(service, prompt, namespace="docs")["response"] == "docs answer"
-    assert get(service, prompt, user_id="bob-1") is None
-    assert get(service, prompt, namespace="other") is None
+    assert missed(get(service, prompt, user_id="bob-1"))
+    assert missed(get(service, prompt, namespace="other"))
     assert get(service, prompt, user_id="alice-1")["scope"] == (
         f"user:{service.rpc('user_uuid', identifier='alice-1')}")
 
@@ -173,7 +196,7 @@ def test_users_read_their_own_scope_through_the_api(service, make_user, as_user)
     cache(service, prompt, "for everyone")
     assert get(as_user(alice), prompt)["response"] == "for alice"
     assert get(as_user(alice), prompt, user_id=str(alice.id))["response"] == "for alice"
-    assert get(as_user(bob), prompt) is None
+    assert missed(get(as_user(bob), prompt))
 
 
 def test_users_cannot_name_another_scope(service, make_user, as_user):
@@ -198,10 +221,10 @@ def test_user_and_namespace_together_are_refused(service):
 def test_expired_entries_are_never_returned_even_before_cleanup(service, superuser):
     prompt = unique()
     cache(service, prompt, ttl_hours=1)
-    assert get(service, prompt) is not None
+    assert not missed(get(service, prompt))
     superuser.execute("update llm.response_cache set expires_at = now() - interval '1 second' "
                       "where prompt = %s", (prompt,))
-    assert get(service, prompt) is None
+    assert missed(get(service, prompt))
     assert entries(superuser, prompt) == 1
 
 

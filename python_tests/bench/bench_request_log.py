@@ -65,7 +65,7 @@ def durable_db():
     """A server with PostgreSQL's default durability settings, migrated."""
     cluster = throwaway_cluster(fast=False)
     url = cluster.url()
-    migrate.apply_shim(url)
+    migrate.apply_shim(cluster.admin_url())
     migrate.apply_migrations(url)
     yield _with_bare_table(url)
     cluster.destroy()

@@ -21,15 +21,19 @@ def dev_cluster() -> LocalCluster:
     return LocalCluster(default_data_dir(migrate.ROOT))
 
 
-def dev_url(start: bool = True) -> str:
+def dev_url(start: bool = True, admin: bool = False) -> str:
+    """The development database as postgres (or, ``admin``, as supabase_admin: DATABASE_ADMIN_URL
+    or DATABASE_URL on a server of your own)."""
     if os.environ.get("DATABASE_URL"):
+        if admin:
+            return os.environ.get("DATABASE_ADMIN_URL") or os.environ["DATABASE_URL"]
         return os.environ["DATABASE_URL"]
     cluster = dev_cluster()
     if start:
         cluster.start()
     elif not cluster.is_running():
         sys.exit("the embedded database is not running; `make db-up` starts it")
-    return cluster.url()
+    return cluster.admin_url() if admin else cluster.url()
 
 
 def cmd_db_up(_args) -> None:
@@ -51,8 +55,11 @@ def cmd_db_url(_args) -> None:
 
 def cmd_migrate(_args) -> None:
     url = dev_url()
-    if migrate.apply_shim(url):
-        print("installed the Supabase shim (roles, auth schema) for a plain PostgreSQL")
+    if migrate.apply_shim(dev_url(admin=True)):
+        print("installed the Supabase shim (auth schema, extensions, publication) as supabase_admin")
+    how = ("supabase db push" if migrate.migrator() == "cli"
+           else "the Python applier (the Supabase CLI is not available)")
+    print(f"applying migrations as postgres with {how}")
     applied = migrate.apply_migrations(url)
     for name in applied:
         print(f"applied {name}")
@@ -130,28 +137,53 @@ def cmd_uninstall(_args) -> None:
           "migration records are gone")
 
 
-def cmd_dblint(_args) -> None:
+def lint_database(work) -> None:
+    """Runs ``work(url)`` on a throwaway cluster's database ``lint``, migrated as on Supabase."""
     cluster = throwaway_cluster()
     try:
-        url = cluster.url()
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
             conn.execute("create database lint")
+        migrate.apply_shim(cluster.admin_url("lint"))
         url = cluster.url("lint")
-        migrate.apply_shim(url)
         migrate.apply_migrations(url)
-        findings = dblint.check(url)
+        with psycopg.connect(cluster.admin_url("lint"), autocommit=True) as conn:
+            # supautils lets postgres create plpgsql_check on Supabase; supabase_admin stands in
+            conn.execute("create extension if not exists plpgsql_check with schema extensions")
+        work(url)
     finally:
         cluster.destroy()
-    if findings:
-        print(dblint.format_findings(findings))
-        sys.exit(f"plpgsql_check: {len(findings)} finding(s)")
-    print("plpgsql_check: no errors or warnings in schema llm")
+
+
+def cmd_dblint(_args) -> None:
+    failures = []
+
+    def work(url: str) -> None:
+        findings = dblint.check(url)
+        if findings:
+            print(dblint.format_findings(findings))
+            failures.append(f"plpgsql_check: {len(findings)} finding(s)")
+        else:
+            print("plpgsql_check: no errors or warnings in schema llm")
+        if migrate.migrator() != "cli":
+            print("supabase db lint / db advisors: skipped (the Supabase CLI is not available)")
+            return
+        failures.extend(dblint.cli_lint(url))
+        failures.extend(dblint.cli_advisors(url, os.environ.get("ADVISORS_FAIL_ON") or "none"))
+
+    lint_database(work)
+    if failures:
+        sys.exit("; ".join(failures))
+
+
+def cmd_types(_args) -> None:
+    lint_database(lambda url: dblint.TYPES_FILE.write_text(dblint.generate_types(url)))
+    print(f"wrote {dblint.TYPES_FILE.relative_to(migrate.ROOT)}")
 
 
 COMMANDS = {
     "db-up": cmd_db_up, "db-down": cmd_db_down, "db-url": cmd_db_url, "migrate": cmd_migrate,
     "seed": cmd_seed, "report": cmd_report, "demo": cmd_demo, "bundle": cmd_bundle,
-    "dblint": cmd_dblint, "migration": cmd_migration, "release": cmd_release,
+    "dblint": cmd_dblint, "types": cmd_types, "migration": cmd_migration, "release": cmd_release,
     "uninstall": cmd_uninstall,
 }
 

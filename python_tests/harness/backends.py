@@ -26,13 +26,25 @@ class BackendUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Server:
-    """Where the suite's databases live; ``url(db)`` connects as a superuser-like role."""
+    """Where the suite's databases live.
+
+    ``url(db)`` connects as ``postgres``, which on hosted Supabase (and on the local cluster) is
+    NOT a superuser: it creates the databases, applies the package and owns its objects.
+    ``admin_url(db)`` connects as the bootstrap superuser ``supabase_admin`` (the Supabase shim,
+    raw access in tests); on a server given by ``DATABASE_URL`` it is ``DATABASE_ADMIN_URL``,
+    or ``DATABASE_URL`` itself when that is not set.
+    """
 
     kind: str
     base_url: str
+    admin_base_url: str | None = None
 
     def url(self, dbname: str) -> str:
         parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+    def admin_url(self, dbname: str) -> str:
+        parts = urlsplit(self.admin_base_url or self.base_url)
         return urlunsplit(parts._replace(path=f"/{dbname}"))
 
     @property
@@ -78,14 +90,14 @@ def server() -> Iterator[Server]:
     if kind == "local":
         cluster = throwaway_cluster()
         try:
-            yield Server("local", cluster.url("postgres"))
+            yield Server("local", cluster.url("postgres"), cluster.admin_url("postgres"))
         finally:
             cluster.destroy()
     elif kind == "url":
         url = os.environ.get("DATABASE_URL")
         if not url:
             raise BackendUnavailable("LLM_TEST_BACKEND=url needs DATABASE_URL")
-        yield Server("url", url)
+        yield Server("url", url, os.environ.get("DATABASE_ADMIN_URL"))
     elif kind == "docker":
         ok, why = docker_engine_reachable()
         if not ok:
@@ -95,6 +107,9 @@ def server() -> Iterator[Server]:
         with PostgresContainer(
             SUPABASE_IMAGE, username="postgres", password="postgres", dbname="postgres"
         ) as container:
-            yield Server("docker", container.get_connection_url(driver=None))
+            url = container.get_connection_url(driver=None)
+            admin = urlunsplit(urlsplit(url)._replace(
+                netloc=urlsplit(url).netloc.replace("postgres:", "supabase_admin:", 1)))
+            yield Server("docker", url, admin)
     else:
         raise BackendUnavailable(f"unknown LLM_TEST_BACKEND {kind!r} (local, url or docker)")

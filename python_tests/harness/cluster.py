@@ -4,6 +4,12 @@ The cluster has pg_cron preloaded (``cron.database_name`` = ``postgres``) and pg
 pgTAP and plpgsql_check available. PostgreSQL refuses to run as root, so when this
 process is root the server files belong to, and the server runs as, an unprivileged
 OS user (``postgres``).
+
+Its roles are those of a hosted Supabase project: the bootstrap superuser is
+``supabase_admin``; ``postgres`` (``OWNER``), which applies the package, is a
+non-superuser with createrole, createdb, replication and bypassrls
+(``python_tests/sql/supabase_roles.sql``). ``url()`` connects as ``postgres``,
+``admin_url()`` as ``supabase_admin``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from pathlib import Path
 PG_MAJOR = "15"
 PG_BIN = Path(os.environ.get("PG_BIN", f"/usr/lib/postgresql/{PG_MAJOR}/bin"))
 SERVER_USER = os.environ.get("PG_SERVER_OS_USER", "postgres")
-SUPERUSER = "postgres"
+SUPERUSER = "supabase_admin"
+OWNER = "postgres"
 CRON_DATABASE = "postgres"
+ROLES_FILE = Path(__file__).resolve().parents[1] / "sql" / "supabase_roles.sql"
 
 # Durability is irrelevant for a throwaway test cluster; these make it several times faster.
 FAST_SETTINGS = {
@@ -118,8 +126,13 @@ class LocalCluster:
         )
         return result.returncode == 0
 
-    def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+    def url(self, dbname: str = "postgres", user: str = OWNER) -> str:
+        """Connects as ``postgres``, the non-superuser owner of the package's objects."""
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
+
+    def admin_url(self, dbname: str = "postgres") -> str:
+        """Connects as ``supabase_admin``, the bootstrap superuser."""
+        return self.url(dbname, SUPERUSER)
 
     # -- lifecycle -----------------------------------------------------------------------
     def _prepare_dir(self) -> None:
@@ -160,6 +173,23 @@ class LocalCluster:
         ])
         self.port_file.write_text(f"{port}\n")
         self._wait_ready()
+        self.create_roles()
+
+    def create_roles(self) -> None:
+        """Creates hosted Supabase's roles (idempotent), as supabase_admin."""
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.admin_url(), autocommit=True)
+        except psycopg.OperationalError as exc:
+            if f'role "{SUPERUSER}" does not exist' in str(exc):
+                raise RuntimeError(
+                    f"{self.data_dir} was created by an older harness whose superuser was "
+                    f"postgres; `make clean` removes it (its data is lost)") from exc
+            raise
+        with conn:
+            conn.execute("set client_min_messages = warning")
+            conn.execute(ROLES_FILE.read_text())
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30

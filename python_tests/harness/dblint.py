@@ -1,9 +1,18 @@
-"""plpgsql_check over every plpgsql function of schema llm, as `supabase db lint` does."""
+"""Database lints: plpgsql_check over every plpgsql function of schema llm (what
+`supabase db lint` runs), the real `supabase db lint` and `supabase db advisors`, and the
+TypeScript types of schema llm from `supabase gen types typescript`."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
 import psycopg
 from psycopg.rows import dict_row
+
+from . import migrate
+
+TYPES_FILE = migrate.ROOT / "supabase" / "types" / "database.types.ts"
 
 CHECK_SQL = """
 select p.oid::regprocedure::text as function, r.level, r.message, r.lineno,
@@ -39,3 +48,54 @@ def format_findings(findings: list[dict]) -> str:
         + (f" ({f['sqlstate']})" if f["sqlstate"] else "")
         for f in findings
     )
+
+
+def cli_lint(url: str) -> list[str]:
+    """``supabase db lint --fail-on error`` on schema llm; returns the failures (empty: clean)."""
+    out = migrate.run_cli(["db", "lint", f"--remote={url}", "--schema", "llm",
+                           "--fail-on", "error"], check=False)
+    text = out.stdout.strip()
+    print(f"supabase db lint --fail-on error: exit {out.returncode}")
+    if text and text != "[]":
+        print(text)
+    if out.returncode != 0:
+        print(out.stderr.strip())
+        return [f"supabase db lint: exit {out.returncode}"]
+    return []
+
+
+def advisors(url: str, fail_on: str = "none") -> tuple[int, list[dict]]:
+    """``supabase db advisors`` (security and performance): its exit code and findings."""
+    out = migrate.run_cli(["db", "advisors", f"--remote={url}", "--type", "all",
+                           "--level", "info", "--fail-on", fail_on, "--output-format", "json"],
+                          check=False)
+    try:
+        results = json.loads(out.stdout)["results"]
+    except (ValueError, KeyError) as exc:
+        raise migrate.MigrationError(f"supabase db advisors: unreadable output ({exc}):\n"
+                                     f"{out.stdout}\n{out.stderr}") from exc
+    return out.returncode, results
+
+
+def cli_advisors(url: str, fail_on: str = "none") -> list[str]:
+    """Prints the advisors' findings and their count by level; fails (returns the failure)
+    only when ``fail_on`` (ADVISORS_FAIL_ON) is a level the findings reach."""
+    code, results = advisors(url, fail_on)
+    for r in results:
+        print(f"  {r['level']:5} {r['name']}: {r['detail']}")
+    counts = Counter(r["level"] for r in results)
+    by_lint = Counter(r["name"] for r in results)
+    summary = ", ".join(f"{n} {level}" for level, n in sorted(counts.items())) or "nothing"
+    print(f"supabase db advisors: {summary} ({', '.join(f'{k} {v}' for k, v in by_lint.items())})"
+          if results else "supabase db advisors: no findings")
+    if code != 0:
+        return [f"supabase db advisors --fail-on {fail_on}: {summary}"]
+    if counts and fail_on == "none":
+        print("  (not failing: ADVISORS_FAIL_ON=warn makes these warnings fail `make lint`)")
+    return []
+
+
+def generate_types(url: str) -> str:
+    """``supabase gen types typescript`` for schema llm."""
+    out = migrate.run_cli(["gen", "types", "typescript", f"--remote={url}", "--schema", "llm"])
+    return out.stdout

@@ -1,30 +1,23 @@
--- Test-only stand-in for what a Supabase database provides and the llm policies rely on:
--- the API roles, schema auth with auth.users and the JWT helper functions, schema
--- extensions, and the supabase_realtime publication. Never part of the migrations.
--- The harness skips it on a server where auth.users already exists (supabase start).
+-- Test-only stand-in for what a hosted Supabase database provides before the package is
+-- installed, applied by the bootstrap superuser supabase_admin to each database (the roles come
+-- from supabase_roles.sql, once per cluster): schema auth (owned by supabase_admin) with
+-- auth.users and the JWT helper functions, with the grants hosted projects give postgres on
+-- them; schema extensions with the extensions Supabase pre-creates; pg_cron in pg_catalog where
+-- it can be created, with the cron grants Supabase gives postgres; and the supabase_realtime
+-- publication, owned by postgres. Never part of the migrations. The harness skips it on a
+-- server where auth.users already exists (supabase start).
 
-do $$
-begin
-    if not exists (select from pg_catalog.pg_roles where rolname = 'anon') then
-        create role anon nologin noinherit;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin noinherit;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'service_role') then
-        create role service_role nologin noinherit bypassrls;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
-        create role authenticator login noinherit;
-    end if;
-    grant anon, authenticated, service_role to authenticator;
-end
-$$;
+set local client_min_messages = warning;
 
-create schema if not exists auth;
+create schema if not exists auth authorization supabase_admin;
 create schema if not exists extensions;
+grant all on schema auth to supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role;
 grant usage on schema extensions to anon, authenticated, service_role;
+grant all on schema extensions to postgres;
+
+create extension if not exists pgcrypto with schema extensions;
+create extension if not exists vector with schema extensions;
 
 create table if not exists auth.users (
     id uuid primary key default gen_random_uuid(),
@@ -74,8 +67,45 @@ as $$
     )::jsonb;
 $$;
 
+-- As on hosted projects: Supabase Auth owns its tables and functions; postgres may use them
+-- all (and so create triggers on auth.users), but owns none of them.
+alter table auth.users owner to supabase_auth_admin;
+alter function auth.uid() owner to supabase_auth_admin;
+alter function auth.role() owner to supabase_auth_admin;
+alter function auth.email() owner to supabase_auth_admin;
+alter function auth.jwt() owner to supabase_auth_admin;
 grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
 to anon, authenticated, service_role;
+grant usage on schema auth to postgres;
+grant all on all tables in schema auth to postgres;
+grant all on all sequences in schema auth to postgres;
+grant all on all routines in schema auth to postgres;
+
+-- pg_cron can only be created in cron.database_name; Supabase creates it for postgres
+-- (supautils) and grants what extensions.grant_pg_cron_access() grants.
+do $$
+begin
+    if exists (select from pg_catalog.pg_available_extensions where name = 'pg_cron') then
+        begin
+            create extension if not exists pg_cron with schema pg_catalog;
+        exception when others then
+            null;  -- not this database: the package schedules nothing here
+        end;
+    end if;
+    if exists (select from pg_catalog.pg_extension where extname = 'pg_cron') then
+        grant usage on schema cron to postgres with grant option;
+        alter default privileges in schema cron grant all on tables to postgres with grant option;
+        alter default privileges in schema cron
+        grant all on functions to postgres with grant option;
+        alter default privileges in schema cron
+        grant all on sequences to postgres with grant option;
+        grant all privileges on all tables in schema cron to postgres with grant option;
+        revoke all on table cron.job from postgres;
+        grant select on table cron.job to postgres with grant option;
+        revoke trigger on cron.job_run_details from postgres;
+    end if;
+end
+$$;
 
 do $$
 begin
@@ -84,3 +114,4 @@ begin
     end if;
 end
 $$;
+alter publication supabase_realtime owner to postgres;
