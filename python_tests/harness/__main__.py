@@ -84,6 +84,9 @@ def cmd_demo(args) -> None:
     cmd_seed(args)
     print()
     cmd_report(args)
+    url = dev_url()
+    print(f"Connect: psql '{url}'   (or DATABASE_URL={url}); users are shown with the UUIDs"
+          " the API returns (user_id) beside their e-mail or original identifier.")
     if os.environ.get("LLM_DEMO_SERVE", "1") != "0":
         serve_functions(dev_url())
 

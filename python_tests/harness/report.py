@@ -14,6 +14,7 @@ import psycopg
 class Section:
     title: str
     query: str
+    note: str = ""
 
 
 SECTIONS: list[Section] = [
@@ -53,14 +54,15 @@ SECTIONS: list[Section] = [
     ),
     Section(
         "Package admins",
-        "select coalesce(u.email, llm.user_label(a.user_id)) as admin, a.note from llm.admins as a"
+        "select a.user_id, coalesce(u.email, llm.user_label(a.user_id)) as admin, a.note"
+        " from llm.admins as a"
         " left join auth.users as u on u.id = a.user_id order by a.granted_at",
     ),
     Section(
         "Conversations",
         """
         select coalesce(c.external_id, c.id::text) as conversation,
-               coalesce(u.email, llm.user_label(c.user_id)) as owner, c.title,
+               c.user_id, coalesce(u.email, llm.user_label(c.user_id)) as owner, c.title,
                c.message_count as messages,
                (select count(*) from llm.messages as m
                 where m.conversation_id = c.id and m.active) as active_branch,
@@ -75,7 +77,7 @@ SECTIONS: list[Section] = [
     ),
     Section(
         "Request log: cost by user",
-        "select coalesce(u.email, c.user_label) as user, c.total_requests as requests,"
+        "select c.user_id, coalesce(u.email, c.user_label) as user, c.total_requests as requests,"
         " round(c.total_cost_usd, 4) as cost_usd, c.total_tokens as tokens"
         " from llm.cost_by_user() as c left join auth.users as u on u.id = c.user_id",
     ),
@@ -103,11 +105,15 @@ SECTIONS: list[Section] = [
         " union all"
         " select 'unpriced: ' || provider || '/' || model, requests::text, null"
         " from llm.unpriced_models()",
+        note="cache hits here are the hits an application logged with llm.log_cache_hit (they"
+        " reach usage and savings); the response cache's own hit counter below counts every"
+        " lookup that found an entry, logged or not",
     ),
     Section(
         "Usage by user (last 7 days, ranked by cost)",
         """
-        select r.rank, coalesce(u.email, r.user_label) as "user", r.requests, r.failed_requests,
+        select r.rank, r.user_id, coalesce(u.email, r.user_label) as "user", r.requests,
+               r.failed_requests,
                r.total_tokens, r.cost_usd, r.cache_hits, r.saved_cost_usd
         from jsonb_to_recordset(
             llm.usage_report(since => current_date - 6, rank_by => 'cost') -> 'users'
@@ -129,7 +135,8 @@ SECTIONS: list[Section] = [
     Section(
         "Quotas (check_user_quota)",
         """
-        select coalesce(u.email, llm.user_label(v.id)) as "user", q ->> 'quota_period' as period,
+        select v.id as user_id, coalesce(u.email, llm.user_label(v.id)) as "user",
+               q ->> 'quota_period' as period,
                q ->> 'hard' as hard, q ->> 'is_over_quota' as over_quota,
                q ->> 'tokens_used' as tokens_used, q ->> 'quota_limit' as token_limit,
                q ->> 'remaining' as remaining, q ->> 'cost_used_usd' as cost_used_usd,
@@ -154,6 +161,8 @@ SECTIONS: list[Section] = [
                s.cost_saved_usd
         from llm.get_llm_cache_stats() as s
         """,
+        note="hits: lookups that found the entry (get_cached_llm_response, claim_llm_cache_key,"
+        " similar-prompt lookups); the request log counts only the hits logged as requests",
     ),
     Section(
         "Response cache: entries",
@@ -185,5 +194,6 @@ def render(url: str) -> str:
             headers = [d.name for d in cur.description]
             rows = cur.fetchall()
             body = _table(rows, headers) if rows else "(none)"
-            out.append(f"== {section.title}\n{body}\n")
+            note = f"({section.note})\n" if section.note else ""
+            out.append(f"== {section.title}\n{note}{body}\n")
     return "\n".join(out)

@@ -20,7 +20,7 @@ select
         cache_hit => v.cache_hit,
         request_id => v.request_id,
         created_at => now() - v.days_ago * interval '1 day',
-        conversation_id => v.conversation_id::uuid,
+        conversation_id => v.conversation_id,
         latency_ms => 800
     )
 from (
