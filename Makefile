@@ -12,8 +12,8 @@ DENO := $(CURDIR)/node_modules/.bin/deno
 DENO_RUN := cd supabase/functions && DENO_DIR=$(CURDIR)/.deno NO_COLOR=1 $(DENO)
 
 SUPABASE := node_modules/.bin/supabase
-# `make lint` fails on the advisors' warnings only with ADVISORS_FAIL_ON=warn (none: report them)
-ADVISORS_FAIL_ON ?= none
+# `make lint` fails on any advisor warning (ADVISORS_FAIL_ON=none: report them only)
+ADVISORS_FAIL_ON ?= warn
 export ADVISORS_FAIL_ON
 
 .PHONY: help deps system-deps venv node-deps deno functions-lint functions-serve db-up db-down \

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import time
 import uuid
 from typing import Callable, Iterator
 
@@ -85,7 +86,16 @@ def _clone(server: backends.Server, template: str, label: str) -> tuple[Database
     label = re.sub(r"[^a-z0-9]+", "_", label.lower())[-30:]
     name = f"t_{os.getpid()}_{next(_clone_counter)}_{label}"
     janitor = _janitor(server, name, template)
-    janitor.init()
+    for attempt in range(20):
+        try:
+            janitor.init()
+            break
+        except psycopg.errors.InsufficientPrivilege:
+            # an autovacuum worker is in the template: postgres (not a superuser) may not end
+            # it, and it ends by itself in a moment
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
     return janitor, server.url(name)
 
 

@@ -71,6 +71,20 @@ def test_admins_read_settings_and_users_do_not(admin, make_user, as_user):
     assert as_user(make_user()).sql("select key from llm.settings") == []
 
 
+def test_setting_functions_read_as_the_table_does(admin, service, make_user, as_user, anon):
+    """llm.setting()/setting_text() show what RLS on llm.settings shows: admins and backends
+    read values, other callers get 42501 rather than a way around the policy."""
+    assert admin.rpc("setting", p_key="admin_claim") == "llm_admin"
+    assert service.rpc("setting_text", p_key="period_timezone") == "UTC"
+    user = as_user(make_user())
+    for function in ("setting", "setting_text"):
+        with pytest.raises(errors.InsufficientPrivilege) as exc:
+            user.rpc(function, p_key="admin_claim")
+        assert exc.value.http_status == 403
+        with pytest.raises(errors.InsufficientPrivilege):
+            anon.rpc(function, p_key="admin_claim")
+
+
 def test_set_setting_checks_type_and_name(fresh_db):
     conn = psycopg.connect(fresh_db, autocommit=True)
     service = Api(conn, "service_role")
@@ -92,7 +106,7 @@ def test_setting_values_are_typed(superuser):
 
     for kind, good in [("integer", "5"), ("numeric", "1.5"), ("boolean", "true"),
                        ("interval", '"3 days"'), ("cron", '"*/5 * * * *"'),
-                       ("cron", '"30 seconds"'), ("jsonb", '{"a": 1}')]:
+                       ("cron", '"@daily"'), ("jsonb", '{"a": 1}')]:
         check(kind, good)
     for kind, bad in [("integer", "1.5"), ("integer", '"5"'), ("boolean", '"yes"'),
                       ("interval", '"soon"'), ("cron", '"every day"'), ("text", "null")]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import sources
 from harness.client import Api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,7 +165,11 @@ def test_response_cache_doc_request_handler_flow_runs_as_written(service):
         key = {"prompt": prompt, "provider": "openai", "model": "gpt-4",
                "parameters": {"temperature": 0}}
         # 1. check the cache
-        claim = llm.rpc("claim_llm_cache_key", **key, wait_seconds=20)
+        claim = llm.rpc("claim_llm_cache_key", **key, wait_seconds=5)
+        for _ in range(3):
+            if claim["status"] != "pending":
+                break
+            claim = llm.rpc("claim_llm_cache_key", **key, wait_seconds=5)
         if claim["status"] == "hit":
             llm.rpc("log_cache_hit", entry_id=claim["hit"]["id"], user_id=user_id)
             return claim["hit"]["response"]
@@ -204,8 +209,8 @@ def test_response_cache_doc_request_handler_flow_runs_as_written(service):
 def test_readme_sql_examples_run_as_written(superuser):
     first, last = _block_with("README.md", "select llm.version();")
     block = doc_block("README.md", first, last)
-    assert superuser.execute("select llm.version();").fetchone()[0] == "0.2.0"
-    assert "'0.2.0'" in block
+    version = superuser.execute("select llm.version();").fetchone()[0]
+    assert version == sources.current_version() and f"'{version}'" in block
     # "then run `select * from llm.sync_jobs();`" (README, Installing into a Supabase project)
     assert "select * from llm.sync_jobs();" in (ROOT / "README.md").read_text()
     superuser.execute("select * from llm.sync_jobs();").fetchall()

@@ -123,10 +123,7 @@ def test_extensions_live_where_supabase_puts_them(q):
 
 # -- Supabase's Security Advisor (splinter) lints, as catalog guards -----------------------
 # The CLI's `supabase db advisors` may bundle an older advisor than the hosted dashboard, so
-# these implement the lints the dashboard runs. They fail on the current SQL; the
-# private-schema change (issue 10) makes them pass, and strict xfail then says so.
-
-PRIVATE_SCHEMA_CHANGE = "fixed by the private-schema change (issue 10)"
+# these implement the lints the dashboard runs.
 
 
 def exposed_schemas() -> list[str]:
@@ -153,8 +150,7 @@ def test_exposed_schemas_include_llm():
 
 @pytest.mark.parametrize("role, lint", [
     pytest.param("anon", "0028_anon_security_definer_function_executable"),
-    pytest.param("authenticated", "0029_authenticated_security_definer_function_executable",
-                 marks=pytest.mark.xfail(strict=True, reason=PRIVATE_SCHEMA_CHANGE)),
+    pytest.param("authenticated", "0029_authenticated_security_definer_function_executable"),
 ])
 def test_no_security_definer_function_in_an_exposed_schema_is_executable_by(superuser, role,
                                                                            lint):
@@ -165,23 +161,20 @@ def test_no_security_definer_function_in_an_exposed_schema_is_executable_by(supe
     assert found == [], f"{lint}: {len(found)} function(s): {', '.join(found)}"
 
 
-@pytest.mark.xfail(strict=True, reason=PRIVATE_SCHEMA_CHANGE)
 def test_every_function_has_a_fixed_search_path(q):
-    """Lint 0011 (function_search_path_mutable): every function of ours sets search_path."""
+    """Lint 0011 (function_search_path_mutable): every function and procedure of the
+    package's schemas sets search_path to '' (the lint accepts nothing else)."""
     found = [r[0] for r in q("""
         select p.oid::regprocedure::text from pg_catalog.pg_proc as p
-        where p.pronamespace = 'llm'::regnamespace
+        where p.pronamespace in ('llm'::regnamespace, 'llm_private'::regnamespace)
           and not exists (
               select from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
-          and not exists (
-              select from unnest(coalesce(p.proconfig, '{}')) as c
-              where c like 'search_path=%')
+          and not coalesce(p.proconfig, '{}') && array['search_path=""']
         order by 1
     """)]
     assert found == [], f"0011_function_search_path_mutable: {', '.join(found)}"
 
 
-@pytest.mark.xfail(strict=True, reason=PRIVATE_SCHEMA_CHANGE)
 def test_one_permissive_policy_per_table_role_and_command(q):
     """Lint 0006 (multiple_permissive_policies): one permissive policy per table, role and
     command (a FOR ALL policy counts for each command)."""

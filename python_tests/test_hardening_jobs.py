@@ -39,23 +39,24 @@ def test_sync_jobs_repoints_jobs_scheduled_for_another_port(cron_db, server):
 
 def test_job_health_shows_last_run_last_error_and_failing_since(cron_db, server):
     # run history written as pg_cron writes it (supabase_admin owns cron.job_run_details)
+    # dated after any real run (pg_cron runs the job meanwhile), so they are the latest
     with psycopg.connect(server.admin_url(server.maintenance_db)) as conn:
         jobid = conn.execute(
             "select jobid from cron.job where jobname = 'llm_usage_fold'").fetchone()[0]
         conn.execute("""
             insert into cron.job_run_details (jobid, runid, status, return_message, start_time, end_time)
-            values (%(j)s, -3, 'succeeded', '1 row', '2026-01-01 00:00Z', '2026-01-01 00:00:01Z'),
-                   (%(j)s, -2, 'failed', 'connection to server failed', '2026-01-01 00:01Z', '2026-01-01 00:01:01Z'),
-                   (%(j)s, -1, 'failed', 'connection refused', '2026-01-01 00:02Z', '2026-01-01 00:02:01Z')
+            values (%(j)s, -3, 'succeeded', '1 row', '2099-01-01 00:00Z', '2099-01-01 00:00:01Z'),
+                   (%(j)s, -2, 'failed', 'connection to server failed', '2099-01-01 00:01Z', '2099-01-01 00:01:01Z'),
+                   (%(j)s, -1, 'failed', 'connection refused', '2099-01-01 00:02Z', '2099-01-01 00:02:01Z')
             """, {"j": jobid})
         row = conn.execute(
             "select last_status, last_error, failing_since, failed_runs, last_run_at"
             " from llm.job_health() where job_name = 'llm_usage_fold'").fetchone()
         assert row[0] == "failed" and row[1] == "connection refused"
-        assert row[2].isoformat() == "2026-01-01T00:01:00+00:00" and row[3] == 2
+        assert row[2].isoformat() == "2099-01-01T00:01:00+00:00" and row[3] == 2
         conn.execute("""
             insert into cron.job_run_details (jobid, runid, status, return_message, start_time, end_time)
-            values (%s, -4, 'succeeded', '1 row', '2026-01-01 00:03Z', '2026-01-01 00:03:01Z')
+            values (%s, -4, 'succeeded', '1 row', '2099-01-01 00:03Z', '2099-01-01 00:03:01Z')
             """, (jobid,))
         row = conn.execute(
             "select last_status, last_error, failing_since, failed_runs from llm.job_health()"
@@ -89,11 +90,11 @@ def _pieces(url: str) -> dict:
 
 @pytest.fixture
 def restored_db(server, fresh_db, tmp_path):
-    """fresh_db dumped with `pg_dump --schema=llm` and restored into a new database that has
+    """fresh_db dumped with `pg_dump --schema=llm --schema=llm_private` and restored into a new database that has
     the Supabase shim and the extensions, as the README's procedure says."""
     dump = tmp_path / "llm.dump"
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    subprocess.run([str(PG_BIN / "pg_dump"), "--schema=llm", "-Fc", "-f", str(dump), fresh_db],
+    subprocess.run([str(PG_BIN / "pg_dump"), "--schema=llm", "--schema=llm_private", "-Fc", "-f", str(dump), fresh_db],
                    check=True, env=env, capture_output=True)
     name = f"t_{os.getpid()}_restore_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server.url(server.maintenance_db), autocommit=True) as conn:

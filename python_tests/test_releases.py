@@ -218,7 +218,7 @@ def test_the_migration_holds_only_what_changed_since_the_last_release():
 
 def leftovers(conn: psycopg.Connection) -> list:
     return conn.execute("""
-        select 'schema ' || nspname from pg_namespace where nspname = 'llm'
+        select 'schema ' || nspname from pg_namespace where nspname in ('llm', 'llm_private')
         union all
         select 'job ' || jobname from cron.job where jobname like 'llm\\_%'
         union all
@@ -237,8 +237,7 @@ def test_uninstall_removes_everything_and_installing_again_works(cron_db, server
         assert conn.execute("select count(*) from cron.job where jobname like 'llm\\_%'"
                             ).fetchone()[0] > 0
         assert len(leftovers(conn)) > 5
-    # as supabase_admin: postgres may not drop the trigger on auth.users (see the next test)
-    run(server.admin_url(server.maintenance_db), sources.uninstall_text())
+    run(cron_db, sources.uninstall_text())  # as postgres, as in the hosted SQL editor
     with psycopg.connect(cron_db, autocommit=True) as conn:
         assert leftovers(conn) == []
     applied = migrate.apply_migrations(cron_db)  # installing again: every migration applies
@@ -250,15 +249,18 @@ def test_uninstall_removes_everything_and_installing_again_works(cron_db, server
         ).fetchone()[0] == conn.execute("select count(*) from llm.jobs").fetchone()[0]
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.errors.InsufficientPrivilege,
-                   reason="uninstall drops the llm trigger on auth.users, which only the table's "
-                   "owner may do; postgres is not its owner on hosted Supabase (supabase_auth_admin "
-                   "is): fixed when the SQL side no longer needs to drop it as postgres")
 def test_uninstall_runs_as_postgres(fresh_db):
+    """As hosted Supabase's postgres, which does not own auth.users: the trigger on it goes
+    with the function it calls."""
     with psycopg.connect(fresh_db, autocommit=True) as conn:
+        assert conn.info.user == "postgres"
         conn.execute("set client_min_messages = warning")
         conn.execute(sources.uninstall_text())
-        assert conn.execute("select to_regnamespace('llm')").fetchone()[0] is None
+        assert conn.execute(
+            "select to_regnamespace('llm'), to_regnamespace('llm_private')").fetchone() == (None, None)
+        assert conn.execute(
+            "select count(*) from pg_trigger where tgrelid = 'auth.users'::regclass"
+            " and tgname like 'llm%'").fetchone()[0] == 0
 
 
 def test_uninstall_warns_of_data_loss_at_its_top():

@@ -2,6 +2,7 @@
 eviction, invalidation and jobs. Semantic search and concurrency have their own modules."""
 
 import uuid
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -30,11 +31,8 @@ def get(api: Api, prompt: str, **kw):
 
 
 def missed(result) -> bool:
-    """A cache miss as the Data API returns it today: ``llm.get_cached_llm_response`` returns a
-    NULL composite, which PostgREST sends as an object whose every field is null (PostgREST
-    #3694), so both that and ``None`` count as a miss here.
-    ``test_a_miss_reaches_supabase_js_as_null`` pins the ``null`` callers need."""
-    return result is None or (isinstance(result, dict) and all(v is None for v in result.values()))
+    """A cache miss as the Data API returns it: JSON ``null``."""
+    return result is None
 
 
 def entries(superuser, prompt: str) -> int:
@@ -56,9 +54,10 @@ def test_seed_calls_cache_and_return_a_hit(service):
     assert hit["response"] == "BigQuery partitioning is a technique..."
     assert hit["hit_count"] == 1
     assert hit["metadata"] == SEED_METADATA
-    assert (hit["expires_at"] - hit["cached_at"]).total_seconds() == 168 * 3600
+    assert (datetime.fromisoformat(hit["expires_at"])
+            - datetime.fromisoformat(hit["cached_at"])).total_seconds() == 168 * 3600
     # what a caller needs to log the hit as a zero-cost request: entry id, tokens, cost saved
-    assert isinstance(hit["id"], uuid.UUID)
+    assert str(uuid.UUID(hit["id"])) == hit["id"]
     assert (hit["prompt_tokens"], hit["completion_tokens"], hit["total_tokens"]) == (50, 200, 250)
     assert service.rpc("get_cached_llm_response", prompt=prompt, provider="openai", model="gpt-4",
                        parameters=SEED_PARAMETERS)["hit_count"] == 2
@@ -70,26 +69,29 @@ def test_seed_calls_without_parameters_or_ttl(service):
                        response="r", metadata={"tokens": 3}) is True
     hit = service.rpc("get_cached_llm_response", prompt=prompt, provider="openai", model="gpt-4")
     assert hit["response"] == "r" and hit["total_tokens"] == 3
-    assert (hit["expires_at"] - hit["cached_at"]).total_seconds() == 168 * 3600
+    assert (datetime.fromisoformat(hit["expires_at"])
+            - datetime.fromisoformat(hit["cached_at"])).total_seconds() == 168 * 3600
 
 
 def test_a_miss_is_null(service):
     assert missed(get(service, unique()))
 
 
-def test_a_miss_reaches_supabase_js_as_an_object_of_nulls_today(service):
-    """What `supabase.schema('llm').rpc('get_cached_llm_response', ...)` puts in `data` on a
-    miss today: a truthy object, so `if (data)` serves a null response."""
-    data = service.rpc_json("get_cached_llm_response", prompt=unique(), provider="openai",
-                            model="gpt-4")
-    assert isinstance(data, dict) and data and all(v is None for v in data.values())
-
-
-@pytest.mark.xfail(strict=True, reason="NULL composite through PostgREST; fixed when "
-                   "llm.get_cached_llm_response returns null")
 def test_a_miss_reaches_supabase_js_as_null(service):
+    """What `supabase.schema('llm').rpc('get_cached_llm_response', ...)` puts in `data` on a
+    miss: null, so seed 000's `if cached:` takes the miss branch."""
     assert service.rpc_json("get_cached_llm_response", prompt=unique(), provider="openai",
                             model="gpt-4") is None
+
+
+def test_a_hit_reaches_supabase_js_as_an_object(service):
+    prompt = unique()
+    cache(service, prompt, "answer")
+    data = service.rpc_json("get_cached_llm_response", prompt=prompt, provider="openai",
+                            model="gpt-4")
+    assert data["response"] == "answer" and data["hit_count"] == 1
+    assert set(data) >= {"id", "response", "hit_count", "cached_at", "expires_at", "metadata",
+                         "prompt_tokens", "completion_tokens", "total_tokens", "cost_saved_usd"}
 
 
 def test_storing_the_same_key_again_replaces_the_entry(service, superuser):
@@ -232,7 +234,8 @@ def test_fractional_ttl_hours(service):
     prompt = unique()
     cache(service, prompt, ttl_hours=0.5)
     hit = get(service, prompt)
-    assert (hit["expires_at"] - hit["cached_at"]).total_seconds() == 1800
+    assert (datetime.fromisoformat(hit["expires_at"])
+            - datetime.fromisoformat(hit["cached_at"])).total_seconds() == 1800
 
 
 def test_cleanup_removes_only_expired_entries(service, superuser):

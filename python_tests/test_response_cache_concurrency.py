@@ -54,7 +54,7 @@ def test_one_caller_produces_a_missed_key_and_the_others_wait_for_it(connect):
     produced = []
 
     def call(api, i):
-        claim = api.rpc("claim_llm_cache_key", prompt=prompt, wait_seconds=10, **KEY)
+        claim = api.rpc("claim_llm_cache_key", prompt=prompt, wait_seconds=5, **KEY)
         if claim["status"] == "claimed":
             produced.append(i)
             time.sleep(0.3)  # the model call
@@ -89,11 +89,22 @@ def test_a_waiting_caller_claims_a_released_lease(service, connect):
     first = service.rpc("claim_llm_cache_key", prompt=prompt, **KEY)
     waiter = Api(connect(), "service_role")
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(waiter.rpc, "claim_llm_cache_key", prompt=prompt, wait_seconds=10, **KEY)
+        future = pool.submit(waiter.rpc, "claim_llm_cache_key", prompt=prompt, wait_seconds=5, **KEY)
         time.sleep(0.3)
         assert not future.done()
         assert service.rpc("release_llm_cache_key", lease_id=str(first["lease_id"])) is True
         assert future.result(timeout=10)["status"] == "claimed"
+
+
+def test_a_wait_at_the_cap_answers_within_the_data_api_timeout(service, connect):
+    """The longest wait allowed ends as `pending` under authenticator's 8 s statement_timeout,
+    not as a cancelled statement (57014)."""
+    prompt = unique()
+    service.rpc("claim_llm_cache_key", prompt=prompt, **KEY)
+    waiter = Api(connect(), "service_role")
+    assert dict(waiter.role_settings()).get("statement_timeout") is None  # authenticator's 8s
+    assert waiter.rpc("claim_llm_cache_key", prompt=prompt, wait_seconds=5, **KEY)["status"] \
+        == "pending"
 
 
 def test_storing_a_response_ends_the_lease(service, superuser):
@@ -107,7 +118,7 @@ def test_storing_a_response_ends_the_lease(service, superuser):
 
 
 @pytest.mark.parametrize("args", [{"lease_seconds": 0}, {"lease_seconds": 3601},
-                                  {"wait_seconds": -1}, {"wait_seconds": 61}])
+                                  {"wait_seconds": -1}, {"wait_seconds": 5.01}, {"wait_seconds": 60}])
 def test_bad_lease_arguments(service, superuser, args):
     prompt = unique()
     with pytest.raises(errors.InvalidParameterValue) as exc:

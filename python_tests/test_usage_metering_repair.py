@@ -332,28 +332,28 @@ def test_jobs_are_registered(superuser):
         " 'llm_quota_reservation_sweep', 'llm_usage_rollup_retention', 'llm_usage_backfill')"
     ).fetchall())
     assert rows == {
-        "llm_usage_fold": "call llm.run_usage_fold()",
+        "llm_usage_fold": "select llm.run_usage_fold()",
         "llm_quota_reservation_sweep": "select llm.sweep_quota_reservations()",
         "llm_usage_rollup_retention": "select llm.apply_usage_rollup_retention()",
         "llm_usage_backfill": "select llm.run_usage_backfill()",
     }
 
 
-def test_the_fold_job_commits_batches_until_the_journal_is_empty(fresh):
+def test_the_fold_job_folds_batches_until_the_journal_is_empty(fresh):
     conn, service = fresh
     service.rpc("set_setting", key="usage_fold_batch_rows", value=5)
     user = uid()
     for _ in range(12):
         log(service, user)
     journal = "select count(*) from llm.usage_journal"
-    conn.execute("call llm.run_usage_fold(max_batches => 2)")
-    assert conn.execute(journal).fetchone()[0] == 2  # two batches of 5, each committed
+    assert conn.execute("select llm.run_usage_fold(max_batches => 2)").fetchone()[0] == 10
+    assert conn.execute(journal).fetchone()[0] == 2  # two batches of 5
     conn.execute(conn.execute(
         "select command from llm.jobs where name = 'llm_usage_fold'").fetchone()[0])
     assert conn.execute(journal).fetchone()[0] == 0
     assert mismatches(conn, "llm.usage_rollups") == []
     with pytest.raises(psycopg.errors.InvalidParameterValue):
-        conn.execute("call llm.run_usage_fold(0)")
+        conn.execute("select llm.run_usage_fold(0)")
 
 
 def test_fold_usage_rejects_a_bad_batch_size(service):

@@ -53,8 +53,8 @@ def test_exact_hit_against_a_primary_key_lookup(bench_db):
         conn.execute("vacuum analyze llm.response_cache, bench.rows")
 
     ours = ("\\set k random(1, {n})\n"
-            "select response from llm.get_cached_llm_response("
-            "'prompt ' || :k, 'openai', 'gpt-4', '{{\"temperature\": 0}}');\n")
+            "select llm.get_cached_llm_response("
+            "'prompt ' || :k, 'openai', 'gpt-4', '{{\"temperature\": 0}}') ->> 'response';\n")
     base = "\\set k random(1, {n})\nselect response from bench.rows where k = :k;\n"
     # the floor of any exactly counted hit: the lookup plus a one-row counter update
     counted = ("\\set k random(1, {n})\n"

@@ -91,7 +91,7 @@ def cli_advisors(url: str, fail_on: str = "none") -> list[str]:
     if code != 0:
         return [f"supabase db advisors --fail-on {fail_on}: {summary}"]
     if counts and fail_on == "none":
-        print("  (not failing: ADVISORS_FAIL_ON=warn makes these warnings fail `make lint`)")
+        print("  (not failing: ADVISORS_FAIL_ON=none reports them only)")
     return []
 
 

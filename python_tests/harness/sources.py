@@ -40,7 +40,7 @@ UNINSTALL_FILE = ROOT / "dist" / "llm-uninstall.sql"
 # Modules in dependency order: each builds on the ones before it.
 MODULES = ("core", "conversations", "request_log", "usage", "response_cache")
 # Schemas the package owns; the revoke sweep and the uninstall cover each.
-SCHEMAS = ("llm",)
+SCHEMAS = ("llm", "llm_private")
 
 SOURCE_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.sql$")
 UPGRADE_NAME = re.compile(r"^(\d+\.\d+\.\d+)--(\d+\.\d+\.\d+)\.sql$")
@@ -260,8 +260,10 @@ def uninstall_text() -> str:
         names.append(manifest["pending"]["migration"])
     versions = ", ".join(f"'{name.partition('_')[0]}'" for name in names)
     template = (ROOT / "sql" / "uninstall.sql.in").read_text()
+    # the private schema first: its functions use types of schema llm
+    drops = "\n".join(f"drop schema if exists {s} cascade;" for s in reversed(SCHEMAS))
     return template.replace("{{versions}}", versions).replace(
-        "{{schemas}}", ", ".join(SCHEMAS))
+        "{{schemas}}", ", ".join(SCHEMAS)).replace("{{drop_schemas}}", drops)
 
 
 # ------------------------------------------------------------------------------------------

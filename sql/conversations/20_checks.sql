@@ -28,7 +28,7 @@ stable
 set search_path = ''
 as $$
 declare
-    v_max integer := llm.setting_text('max_message_bytes')::integer;
+    v_max integer := llm_private.setting_text('max_message_bytes')::integer;
 begin
     if p_role is null then
         raise exception 'role must not be null' using errcode = '22004';
@@ -143,7 +143,7 @@ stable
 set search_path = ''
 as $$
     select row(
-        p_conv.id, coalesce(p_conv.external_id, p_conv.id::text), llm.user_label(p_conv.user_id),
+        p_conv.id, coalesce(p_conv.external_id, p_conv.id::text), llm_private.user_label(p_conv.user_id),
         p_conv.title, p_conv.metadata, p_conv.created_at, p_conv.updated_at, p_conv.expires_at,
         p_conv.archived_at, p_conv.message_count, p_conv.prompt_tokens, p_conv.completion_tokens,
         p_conv.total_tokens, p_conv.last_message_at, p_conv.active_leaf_id

@@ -41,7 +41,7 @@ begin
         or (v_owner is not null and v_conv.user_id is distinct from v_owner)
         or (
             not v_backend and v_conv.user_id is distinct from auth.uid()
-            and (p_write or not llm.is_admin())
+            and (p_write or not llm_private.is_admin())
         )
         then
         raise exception '% % not found', p_field, quote_literal(p_id)

@@ -168,7 +168,7 @@ set search_path = ''
 as $$
 declare
     v_conv llm.conversations := llm.find_conversation(p_id, p_field, p_user_id, false);
-    v_label text := llm.user_label(v_conv.user_id);
+    v_label text := llm_private.user_label(v_conv.user_id);
     v_limit integer := llm.check_page_arg(p_limit, 'limit');
     v_cursor bigint;
 begin

@@ -1,7 +1,7 @@
 -- The chat-session API (create_chat_session, append_chat_message, get_chat_history, ...).
 
 -- Starts a chat session for a user; chat sessions do not expire.
-create or replace function llm.create_chat_session(
+create or replace function llm_private.create_chat_session(
     user_id text default null, title text default null, metadata jsonb default null
 )
 returns llm.chat_session
@@ -20,12 +20,12 @@ begin
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.create_chat_session(text, text, jsonb) is
-'Creates a chat session (a conversation without expiry) for user_id (default: the signed-in user) and returns it.';
-grant execute on function llm.create_chat_session(text, text, jsonb) to authenticated, service_role;
+comment on function llm_private.create_chat_session(text, text, jsonb) is
+'Implementation of llm.create_chat_session() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.create_chat_session(text, text, jsonb) to authenticated, service_role;
 
 -- Reads one session; user_id, when given, must be its owner (else not found).
-create or replace function llm.get_chat_session(session_id text, user_id text default null)
+create or replace function llm_private.get_chat_session(session_id text, user_id text default null)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -39,9 +39,9 @@ begin
     );
 end;
 $$;
-comment on function llm.get_chat_session(text, text) is
-'One chat session by UUID or client id; P0002 when unknown, expired, deleted or not the user''s.';
-grant execute on function llm.get_chat_session(text, text) to authenticated, service_role;
+comment on function llm_private.get_chat_session(text, text) is
+'Implementation of llm.get_chat_session() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_chat_session(text, text) to authenticated, service_role;
 
 -- Lists a user's live conversations, most recently active first.
 create or replace function llm.list_conversations(
@@ -67,7 +67,7 @@ comment on function llm.list_conversations(uuid, integer, integer, boolean) is
 
 -- Pages through a user's sessions, most recently active first. (SQL, not plpgsql: the API
 -- parameter names limit and offset are reserved words.)
-create or replace function llm.get_user_chat_sessions(
+create or replace function llm_private.get_user_chat_sessions(
     user_id text default null,
     "limit" integer default 50,
     "offset" integer default 0,
@@ -87,9 +87,11 @@ as $$
     ) as c
     cross join lateral llm.as_chat_session(c) as s;
 $$;
-comment on function llm.get_user_chat_sessions(text, integer, integer, boolean) is
-'A user''s chat sessions, most recently active first (limit/offset; archived ones only with include_archived).';
-grant execute on function llm.get_user_chat_sessions(
+comment on function llm_private.get_user_chat_sessions(
+    text, integer, integer, boolean
+) is
+'Implementation of llm.get_user_chat_sessions() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_user_chat_sessions(
     text, integer, integer, boolean
 ) to authenticated, service_role;
 
@@ -104,7 +106,7 @@ as $$
     from (
         select cm.*
         from llm.messages as m
-        cross join lateral llm.as_chat_message(m, llm.user_label(p_conv.user_id)) as cm
+        cross join lateral llm.as_chat_message(m, llm_private.user_label(p_conv.user_id)) as cm
         where m.conversation_id = p_conv.id and m.active
         order by m.seq desc
         limit p_limit
@@ -114,7 +116,7 @@ comment on function llm.latest_messages_json(llm.conversations, integer) is
 'Internal: the last p_limit messages of the active branch, oldest first, as a JSON array.';
 
 -- Recent sessions of a user, each with its latest messages under the key messages.
-create or replace function llm.get_chat_history(
+create or replace function llm_private.get_chat_history(
     user_id text default null, limit_sessions integer default 10, limit_messages integer default 20
 )
 returns jsonb
@@ -141,14 +143,16 @@ begin
     );
 end;
 $$;
-comment on function llm.get_chat_history(text, integer, integer) is
-'A JSON array of the user''s most recent sessions (limit_sessions), each with messages: its latest limit_messages messages, oldest first.';
-grant execute on function llm.get_chat_history(
+comment on function llm_private.get_chat_history(
+    text, integer, integer
+) is
+'Implementation of llm.get_chat_history() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_chat_history(
     text, integer, integer
 ) to authenticated, service_role;
 
 -- Renames a session or replaces its metadata (NULL leaves a field as it is).
-create or replace function llm.update_chat_session(
+create or replace function llm_private.update_chat_session(
     session_id text, title text default null, metadata jsonb default null
 )
 returns boolean
@@ -173,12 +177,12 @@ begin
     return true;
 end;
 $$;
-comment on function llm.update_chat_session(text, text, jsonb) is
-'Sets the title and/or replaces the metadata of a session; true on success, P0002 when not found.';
-grant execute on function llm.update_chat_session(text, text, jsonb) to authenticated, service_role;
+comment on function llm_private.update_chat_session(text, text, jsonb) is
+'Implementation of llm.update_chat_session() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.update_chat_session(text, text, jsonb) to authenticated, service_role;
 
 -- Appends a message to a session (chat-session API names).
-create or replace function llm.append_chat_message(
+create or replace function llm_private.append_chat_message(
     session_id text,
     user_id text default null,
     role text default 'user',
@@ -205,18 +209,20 @@ begin
             append_chat_message.metadata, append_chat_message.model, append_chat_message.tokens,
             append_chat_message.prompt_tokens, append_chat_message.completion_tokens
         ),
-        llm.user_label(v_conv.user_id)
+        llm_private.user_label(v_conv.user_id)
     );
 end;
 $$;
-comment on function llm.append_chat_message(text, text, text, text, jsonb, text, integer, integer, integer) is
-'Appends a message to the active branch of a session and returns it; users may add only user messages (42501).';
-grant execute on function llm.append_chat_message(
+comment on function llm_private.append_chat_message(
+    text, text, text, text, jsonb, text, integer, integer, integer
+) is
+'Implementation of llm.append_chat_message() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.append_chat_message(
     text, text, text, text, jsonb, text, integer, integer, integer
 ) to authenticated, service_role;
 
 -- Active-branch messages in chronological order, by offset (chat-session API).
-create or replace function llm.get_chat_messages(
+create or replace function llm_private.get_chat_messages(
     session_id text, user_id text default null, "limit" integer default 100, "offset" integer default 0
 )
 returns setof llm.chat_message
@@ -230,8 +236,10 @@ as $$
         get_chat_messages."limit", true, get_chat_messages."offset", null, null
     ) as p;
 $$;
-comment on function llm.get_chat_messages(text, text, integer, integer) is
-'Messages of the active branch, oldest first, limit/offset.';
-grant execute on function llm.get_chat_messages(
+comment on function llm_private.get_chat_messages(
+    text, text, integer, integer
+) is
+'Implementation of llm.get_chat_messages() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_chat_messages(
     text, text, integer, integer
 ) to authenticated, service_role;

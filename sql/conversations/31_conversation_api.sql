@@ -1,7 +1,7 @@
 -- The conversation API with client ids and TTLs (create_conversation, add_message, get_messages, ...).
 
 -- Starts a conversation, optionally with the client's own id and a TTL; returns its id.
-create or replace function llm.create_conversation(
+create or replace function llm_private.create_conversation(
     user_id text default null,
     conversation_id text default null,
     ttl_hours integer default null,
@@ -15,7 +15,7 @@ set search_path = ''
 as $$
 declare
     v_ttl integer := coalesce(
-        create_conversation.ttl_hours, llm.setting_text('conversation_ttl_hours')::integer
+        create_conversation.ttl_hours, llm_private.setting_text('conversation_ttl_hours')::integer
     );
     v_user uuid;
     v_conv llm.conversations;
@@ -36,14 +36,16 @@ begin
     return coalesce(v_conv.external_id, v_conv.id::text);
 end;
 $$;
-comment on function llm.create_conversation(text, text, integer, jsonb, text) is
-'Creates a conversation and returns its id (conversation_id when given). ttl_hours NULL: the conversation_ttl_hours setting; 0: never expires. Backends may omit user_id (no owner).';
-grant execute on function llm.create_conversation(
+comment on function llm_private.create_conversation(
+    text, text, integer, jsonb, text
+) is
+'Implementation of llm.create_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.create_conversation(
     text, text, integer, jsonb, text
 ) to authenticated, service_role;
 
 -- Reads one conversation.
-create or replace function llm.get_conversation(conversation_id text)
+create or replace function llm_private.get_conversation(conversation_id text)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -55,12 +57,12 @@ begin
     );
 end;
 $$;
-comment on function llm.get_conversation(text) is
-'One conversation by UUID or client id; P0002 when unknown, expired, deleted or not the caller''s.';
-grant execute on function llm.get_conversation(text) to authenticated, service_role;
+comment on function llm_private.get_conversation(text) is
+'Implementation of llm.get_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_conversation(text) to authenticated, service_role;
 
 -- A user's conversations, most recently active first.
-create or replace function llm.get_user_conversations(
+create or replace function llm_private.get_user_conversations(
     user_id text default null, "limit" integer default 10, include_archived boolean default false
 )
 returns setof llm.chat_session
@@ -76,14 +78,16 @@ as $$
     ) as c
     cross join lateral llm.as_chat_session(c) as s;
 $$;
-comment on function llm.get_user_conversations(text, integer, boolean) is
-'A user''s live conversations, most recently active first.';
-grant execute on function llm.get_user_conversations(
+comment on function llm_private.get_user_conversations(
+    text, integer, boolean
+) is
+'Implementation of llm.get_user_conversations() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_user_conversations(
     text, integer, boolean
 ) to authenticated, service_role;
 
 -- Appends a message to a conversation (conversation API names).
-create or replace function llm.add_message(
+create or replace function llm_private.add_message(
     conversation_id text,
     role text,
     content text,
@@ -109,18 +113,20 @@ begin
             add_message.model, add_message.tokens, add_message.prompt_tokens,
             add_message.completion_tokens
         ),
-        llm.user_label(v_conv.user_id)
+        llm_private.user_label(v_conv.user_id)
     );
 end;
 $$;
-comment on function llm.add_message(text, text, text, jsonb, text, integer, integer, integer) is
-'Appends a message to the active branch and returns it; users may add only user messages (42501).';
-grant execute on function llm.add_message(
+comment on function llm_private.add_message(
+    text, text, text, jsonb, text, integer, integer, integer
+) is
+'Implementation of llm.add_message() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.add_message(
     text, text, text, jsonb, text, integer, integer, integer
 ) to authenticated, service_role;
 
 -- The active branch, paginated by keyset: the latest messages, or those just before/after one.
-create or replace function llm.get_messages(
+create or replace function llm_private.get_messages(
     conversation_id text, "limit" integer default 10, before uuid default null, after uuid default null
 )
 returns setof llm.chat_message
@@ -134,14 +140,16 @@ as $$
         get_messages.before, get_messages.after
     ) as p;
 $$;
-comment on function llm.get_messages(text, integer, uuid, uuid) is
-'Messages of the active branch, oldest first: the latest limit, or the limit just before (or after) a message id. Cost does not grow with conversation length.';
-grant execute on function llm.get_messages(
+comment on function llm_private.get_messages(
+    text, integer, uuid, uuid
+) is
+'Implementation of llm.get_messages() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_messages(
     text, integer, uuid, uuid
 ) to authenticated, service_role;
 
 -- Pushes a conversation's expiry further out.
-create or replace function llm.extend_ttl(conversation_id text, hours integer)
+create or replace function llm_private.extend_ttl(conversation_id text, hours integer)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -169,12 +177,12 @@ begin
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.extend_ttl(text, integer) is
-'Adds hours to expires_at (a conversation that never expires stays so) and returns the conversation.';
-grant execute on function llm.extend_ttl(text, integer) to authenticated, service_role;
+comment on function llm_private.extend_ttl(text, integer) is
+'Implementation of llm.extend_ttl() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.extend_ttl(text, integer) to authenticated, service_role;
 
 -- Removes every message of a conversation and resets its counters; the conversation stays.
-create or replace function llm.clear_conversation(conversation_id text)
+create or replace function llm_private.clear_conversation(conversation_id text)
 returns integer
 language plpgsql
 security definer
@@ -195,12 +203,12 @@ begin
     return v_count;
 end;
 $$;
-comment on function llm.clear_conversation(text) is
-'Deletes all messages of a conversation (counters back to zero) and returns how many were deleted.';
-grant execute on function llm.clear_conversation(text) to authenticated, service_role;
+comment on function llm_private.clear_conversation(text) is
+'Implementation of llm.clear_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.clear_conversation(text) to authenticated, service_role;
 
 -- Archives (or unarchives) a conversation: it leaves the lists but stays readable.
-create or replace function llm.archive_conversation(conversation_id text, archived boolean default true)
+create or replace function llm_private.archive_conversation(conversation_id text, archived boolean default true)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -221,12 +229,12 @@ begin
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.archive_conversation(text, boolean) is
-'Sets or clears archived_at; archived conversations are left out of the lists unless include_archived.';
-grant execute on function llm.archive_conversation(text, boolean) to authenticated, service_role;
+comment on function llm_private.archive_conversation(text, boolean) is
+'Implementation of llm.archive_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.archive_conversation(text, boolean) to authenticated, service_role;
 
 -- Soft-deletes a conversation; purge_deleted_conversations removes it after the retention.
-create or replace function llm.delete_conversation(conversation_id text)
+create or replace function llm_private.delete_conversation(conversation_id text)
 returns boolean
 language plpgsql
 security definer
@@ -241,12 +249,12 @@ begin
     return true;
 end;
 $$;
-comment on function llm.delete_conversation(text) is
-'Soft-deletes a conversation (invisible at once, purged after deleted_conversation_retention); true on success.';
-grant execute on function llm.delete_conversation(text) to authenticated, service_role;
+comment on function llm_private.delete_conversation(text) is
+'Implementation of llm.delete_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.delete_conversation(text) to authenticated, service_role;
 
 -- Undoes a soft delete within the retention period.
-create or replace function llm.restore_conversation(conversation_id text)
+create or replace function llm_private.restore_conversation(conversation_id text)
 returns llm.chat_session
 language plpgsql
 security definer
@@ -262,6 +270,6 @@ begin
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.restore_conversation(text) is
-'Brings back a soft-deleted conversation that has not been purged yet.';
-grant execute on function llm.restore_conversation(text) to authenticated, service_role;
+comment on function llm_private.restore_conversation(text) is
+'Implementation of llm.restore_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.restore_conversation(text) to authenticated, service_role;

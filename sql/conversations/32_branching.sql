@@ -2,7 +2,7 @@
 
 -- Edits (or regenerates) a message: adds a sibling with the same role and makes it active,
 -- keeping the original and everything after it as another branch.
-create or replace function llm.edit_message(
+create or replace function llm_private.edit_message(
     message_id uuid,
     content text,
     metadata jsonb default null,
@@ -27,18 +27,20 @@ begin
             edit_message.metadata, edit_message.model, edit_message.tokens,
             edit_message.prompt_tokens, edit_message.completion_tokens
         ),
-        llm.user_label(v_conv.user_id)
+        llm_private.user_label(v_conv.user_id)
     );
 end;
 $$;
-comment on function llm.edit_message(uuid, text, jsonb, text, integer, integer, integer) is
-'Adds an alternative to a message (same parent and role) and makes it the active branch; the old branch is kept. Regenerating an assistant reply is edit_message by the service role.';
-grant execute on function llm.edit_message(
+comment on function llm_private.edit_message(
+    uuid, text, jsonb, text, integer, integer, integer
+) is
+'Implementation of llm.edit_message() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.edit_message(
     uuid, text, jsonb, text, integer, integer, integer
 ) to authenticated, service_role;
 
 -- Makes the branch through a message active, continuing down its most recent replies.
-create or replace function llm.switch_branch(message_id uuid)
+create or replace function llm_private.switch_branch(message_id uuid)
 returns llm.chat_message
 language plpgsql
 security definer
@@ -67,15 +69,15 @@ begin
     select m.* into strict v_leaf from llm.messages as m where m.id = v_ids[cardinality(v_ids)];
     update llm.conversations as c set active_leaf_id = v_leaf.id, updated_at = now()
     where c.id = v_conv.id;
-    return llm.as_chat_message(v_leaf, llm.user_label(v_conv.user_id));
+    return llm.as_chat_message(v_leaf, llm_private.user_label(v_conv.user_id));
 end;
 $$;
-comment on function llm.switch_branch(uuid) is
-'Makes the branch through message_id active (following its most recent replies to a leaf) and returns the new leaf.';
-grant execute on function llm.switch_branch(uuid) to authenticated, service_role;
+comment on function llm_private.switch_branch(uuid) is
+'Implementation of llm.switch_branch() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.switch_branch(uuid) to authenticated, service_role;
 
 -- Lists a message and its alternatives (same parent), oldest first.
-create or replace function llm.get_message_alternatives(message_id uuid)
+create or replace function llm_private.get_message_alternatives(message_id uuid)
 returns setof llm.chat_message
 language plpgsql
 security definer
@@ -83,7 +85,7 @@ set search_path = ''
 as $$
 declare
     v_conv llm.conversations := llm.find_message_conversation(get_message_alternatives.message_id, false);
-    v_label text := llm.user_label(v_conv.user_id);
+    v_label text := llm_private.user_label(v_conv.user_id);
     v_parent uuid;
 begin
     select m.parent_id into v_parent from llm.messages as m
@@ -98,6 +100,6 @@ begin
     order by m.seq;
 end;
 $$;
-comment on function llm.get_message_alternatives(uuid) is
-'The message and its siblings (edits, regenerations), oldest first; active marks the one on the active branch.';
-grant execute on function llm.get_message_alternatives(uuid) to authenticated, service_role;
+comment on function llm_private.get_message_alternatives(uuid) is
+'Implementation of llm.get_message_alternatives() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_message_alternatives(uuid) to authenticated, service_role;

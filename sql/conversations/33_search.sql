@@ -60,7 +60,7 @@ comment on function llm.search_user_messages(text, text, integer) is
 'Internal: the body of search_messages.';
 
 -- Full-text search over a user's own messages, best matches first.
-create or replace function llm.search_messages(
+create or replace function llm_private.search_messages(
     query text, user_id text default null, "limit" integer default 20
 )
 returns table (
@@ -83,6 +83,6 @@ as $$
         search_messages.user_id, search_messages.query, search_messages."limit"
     ) as s;
 $$;
-comment on function llm.search_messages(text, text, integer) is
-'Web-style full-text search (english) over the user''s messages in live conversations, ranked on the positive terms, with the conversation id and title and a highlighted snippet. Backends name the user (user_id, 22023 when omitted).';
-grant execute on function llm.search_messages(text, text, integer) to authenticated, service_role;
+comment on function llm_private.search_messages(text, text, integer) is
+'Implementation of llm.search_messages() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.search_messages(text, text, integer) to authenticated, service_role;

@@ -1,7 +1,7 @@
 -- Conversation summaries.
 
 -- Stores a summary of a conversation (backends, which produce them with a model).
-create or replace function llm.add_conversation_summary(
+create or replace function llm_private.add_conversation_summary(
     conversation_id text, summary text, key_points jsonb default null
 )
 returns llm.conversation_summaries
@@ -33,14 +33,16 @@ begin
     return v_row;
 end;
 $$;
-comment on function llm.add_conversation_summary(text, text, jsonb) is
-'Stores a summary (text and key points) of a conversation; service role only (42501).';
-grant execute on function llm.add_conversation_summary(
+comment on function llm_private.add_conversation_summary(
+    text, text, jsonb
+) is
+'Implementation of llm.add_conversation_summary() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.add_conversation_summary(
     text, text, jsonb
 ) to authenticated, service_role;
 
 -- Summaries of a conversation, oldest first.
-create or replace function llm.get_conversation_summaries(conversation_id text)
+create or replace function llm_private.get_conversation_summaries(conversation_id text)
 returns setof llm.conversation_summaries
 language plpgsql
 security definer
@@ -57,5 +59,6 @@ begin
     order by s.created_at, s.id;
 end;
 $$;
-comment on function llm.get_conversation_summaries(text) is 'Summaries of a conversation, oldest first.';
-grant execute on function llm.get_conversation_summaries(text) to authenticated, service_role;
+comment on function llm_private.get_conversation_summaries(text) is
+'Implementation of llm.get_conversation_summaries() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_conversation_summaries(text) to authenticated, service_role;

@@ -1,7 +1,7 @@
 -- Export and import of whole conversations.
 
 -- A whole conversation as one JSON document, every branch included, for backup or moving.
-create or replace function llm.export_conversation(conversation_id text)
+create or replace function llm_private.export_conversation(conversation_id text)
 returns jsonb
 language plpgsql
 security definer
@@ -49,14 +49,14 @@ begin
     );
 end;
 $$;
-comment on function llm.export_conversation(text) is
-'JSON with the conversation fields, metadata, summaries and every message in order (branches with parent_id and active); import_conversation() reads it back.';
-grant execute on function llm.export_conversation(text) to authenticated, service_role;
+comment on function llm_private.export_conversation(text) is
+'Implementation of llm.export_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.export_conversation(text) to authenticated, service_role;
 
 -- Loads a conversation from export_conversation() output (or any {messages: [...]} document).
 -- Backends keep the document's ids; signed-in users' imports get new ones, so an import never
 -- depends on (or reveals) ids held outside the caller's own rows; as_new makes a copy.
-create or replace function llm.import_conversation(
+create or replace function llm_private.import_conversation(
     conversation jsonb, user_id text default null, as_new boolean default false
 )
 returns llm.chat_session
@@ -99,7 +99,7 @@ begin
     if import_conversation.user_id is not null or not llm.is_backend() then
         v_user := llm.resolve_user(import_conversation.user_id, false);
     elsif v_doc ->> 'user_id' is not null then
-        v_user := llm.user_uuid(v_doc ->> 'user_id');
+        v_user := llm_private.user_uuid(v_doc ->> 'user_id');
     end if;
     v_conv_id := llm.json_uuid(v_doc -> 'id', 'conversation.id');
     v_conv := llm.new_conversation(
@@ -216,6 +216,6 @@ begin
     return llm.as_chat_session(v_conv);
 end;
 $$;
-comment on function llm.import_conversation(jsonb, text, boolean) is
-'Creates a conversation from export_conversation() output (or {messages: [{role, content}]}), keeping branches and timestamps. Backends keep the document''s ids (23505 when taken); signed-in users'' imports get new ids (a client id is kept); as_new => true makes a copy with new ids and no client id. Owner: user_id, else (backends) the document''s user_id; users may import only user messages (42501). 22023/22004 name the bad field.';
-grant execute on function llm.import_conversation(jsonb, text, boolean) to authenticated, service_role;
+comment on function llm_private.import_conversation(jsonb, text, boolean) is
+'Implementation of llm.import_conversation() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.import_conversation(jsonb, text, boolean) to authenticated, service_role;

@@ -1,14 +1,14 @@
 -- Statistics, TTL cleanup, purging soft-deleted conversations, deleted auth users.
 
 -- Conversation statistics: global for backends and admins, the caller's own for users.
-create or replace function llm.conversation_stats()
+create or replace function llm_private.conversation_stats()
 returns jsonb
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_all boolean := llm.is_backend() or llm.is_admin();
+    v_all boolean := llm.is_backend() or llm_private.is_admin();
     v_result jsonb;
 begin
     if not v_all and (llm.request_role() <> 'authenticated' or auth.uid() is null) then
@@ -21,7 +21,7 @@ begin
         'archived_conversations', count(*) filter (where live and c.archived_at is not null),
         'expired_conversations', count(*) filter (where c.deleted_at is null and not live),
         'deleted_conversations', count(*) filter (where c.deleted_at is not null),
-        'ttl_hours', llm.setting_text('conversation_ttl_hours')::integer
+        'ttl_hours', llm_private.setting_text('conversation_ttl_hours')::integer
     )
     into v_result
     from llm.conversations as c
@@ -32,12 +32,12 @@ begin
     return v_result;
 end;
 $$;
-comment on function llm.conversation_stats() is
-'JSON: total_conversations and total_messages (live ones), total_tokens, archived, expired (awaiting cleanup) and deleted conversations, ttl_hours. Global for backends and admins, own for users.';
-grant execute on function llm.conversation_stats() to authenticated, service_role;
+comment on function llm_private.conversation_stats() is
+'Implementation of llm.conversation_stats() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.conversation_stats() to authenticated, service_role;
 
 -- Removes expired conversations and their messages (job llm_cleanup_expired_conversations).
-create or replace function llm.cleanup_expired_conversations()
+create or replace function llm_private.cleanup_expired_conversations()
 returns integer
 language plpgsql
 security definer
@@ -52,12 +52,12 @@ begin
     return v_count;
 end;
 $$;
-comment on function llm.cleanup_expired_conversations() is
-'Deletes conversations whose expires_at has passed (with their messages); returns how many. Service role and admins.';
-grant execute on function llm.cleanup_expired_conversations() to authenticated, service_role;
+comment on function llm_private.cleanup_expired_conversations() is
+'Implementation of llm.cleanup_expired_conversations() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.cleanup_expired_conversations() to authenticated, service_role;
 
 -- Removes soft-deleted conversations older than the retention (job llm_purge_deleted_conversations).
-create or replace function llm.purge_deleted_conversations()
+create or replace function llm_private.purge_deleted_conversations()
 returns integer
 language plpgsql
 security definer
@@ -68,14 +68,14 @@ declare
 begin
     perform llm.require_admin('purge deleted conversations');
     delete from llm.conversations as c
-    where c.deleted_at <= now() - llm.setting_text('deleted_conversation_retention')::interval;
+    where c.deleted_at <= now() - llm_private.setting_text('deleted_conversation_retention')::interval;
     get diagnostics v_count = row_count;
     return v_count;
 end;
 $$;
-comment on function llm.purge_deleted_conversations() is
-'Deletes conversations soft-deleted longer ago than deleted_conversation_retention; returns how many. Service role and admins.';
-grant execute on function llm.purge_deleted_conversations() to authenticated, service_role;
+comment on function llm_private.purge_deleted_conversations() is
+'Implementation of llm.purge_deleted_conversations() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.purge_deleted_conversations() to authenticated, service_role;
 
 -- Deleting an auth user deletes their conversations (no foreign key: owners may be non-auth ids).
 create or replace function llm.delete_user_conversations()

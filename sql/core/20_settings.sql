@@ -47,9 +47,9 @@ begin
         raise exception 'setting % must be a time zone name of pg_timezone_names (e.g. UTC, Europe/Paris), got %',
             p_key, p_value
             using errcode = '22023';
-    elsif p_type = 'cron' and v_text !~ '^(@(hourly|daily|weekly|monthly|yearly)|\d+ seconds|(\S+\s+){4}\S+)$'
-        then
-        raise exception 'setting % must be a cron schedule, got %', p_key, p_value
+    elsif p_type = 'cron' and llm.cron_schedule_problem(v_text, llm.pg_cron_version()) is not null then
+        raise exception 'setting % must be a pg_cron schedule, got %: %',
+            p_key, p_value, llm.cron_schedule_problem(v_text, llm.pg_cron_version())
             using errcode = '22023';
     end if;
     if p_min is null and p_max is null then
@@ -117,6 +117,8 @@ begin
     values (p_key, p_type, p_default, p_default, p_description, p_min, p_max)
     on conflict (key) do update
         set value_type = excluded.value_type,
+            -- a value left at the old default follows the new one
+            value = case when s.value = s.default_value then excluded.default_value else s.value end,
             default_value = excluded.default_value,
             description = excluded.description,
             min_value = excluded.min_value,
@@ -141,10 +143,10 @@ begin
 end;
 $$;
 comment on function llm.define_setting(text, text, jsonb, text, jsonb, jsonb) is
-'Declares a package setting with its type, default, description and valid range [p_min, p_max]; keeps an existing value that is still valid, else restores the default with a warning.';
+'Declares a package setting with its type, default, description and valid range [p_min, p_max]; a value left at the previous default takes the new default, any other value is kept while still valid, else the default is restored with a warning.';
 
 -- Reads a setting; a typo in a key is an error, never a silent NULL.
-create or replace function llm.setting(p_key text)
+create or replace function llm_private.setting(p_key text)
 returns jsonb
 language plpgsql
 stable
@@ -161,12 +163,13 @@ begin
     return v;
 end;
 $$;
-comment on function llm.setting(text) is 'Current value of a setting as JSON (42704 if unknown).';
-grant execute on function llm.setting(text) to authenticated, service_role;
+comment on function llm_private.setting(text) is
+'Implementation of llm.setting() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.setting(text) to authenticated, service_role;
 
 -- Text form of a setting, for casting: llm.setting_text('x')::integer. plpgsql (not SQL) so
 -- its plan is cached: it is on every hot path.
-create or replace function llm.setting_text(p_key text)
+create or replace function llm_private.setting_text(p_key text)
 returns text
 language plpgsql
 stable
@@ -183,8 +186,9 @@ begin
     return v;
 end;
 $$;
-comment on function llm.setting_text(text) is 'Current value of a setting as text.';
-grant execute on function llm.setting_text(text) to authenticated, service_role;
+comment on function llm_private.setting_text(text) is
+'Implementation of llm.setting_text() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.setting_text(text) to authenticated, service_role;
 
 -- Date-range arguments: both ends given and finite, at most 36,525 days (100 years) apart, so
 -- work over a range is bounded by its size. Order is left to the caller.

@@ -58,7 +58,7 @@ comment on function llm.is_backend() is
 grant execute on function llm.is_backend() to authenticated, service_role;
 
 -- Package admin check used by every admin policy.
-create or replace function llm.is_admin()
+create or replace function llm_private.is_admin()
 returns boolean
 language plpgsql
 stable
@@ -70,14 +70,14 @@ begin
         return false;
     end if;
     return coalesce(
-        (auth.jwt() -> 'app_metadata' -> llm.setting_text('admin_claim')) = 'true'::jsonb, false
+        (auth.jwt() -> 'app_metadata' -> llm_private.setting_text('admin_claim')) = 'true'::jsonb, false
     )
     or exists (select from llm.admins as a where a.user_id = auth.uid());
 end;
 $$;
-comment on function llm.is_admin() is
-'True when the authenticated caller is listed in llm.admins or has app_metadata.<admin_claim> = true.';
-grant execute on function llm.is_admin() to authenticated, service_role;
+comment on function llm_private.is_admin() is
+'Implementation of llm.is_admin() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.is_admin() to authenticated, service_role;
 
 -- Raises 42501 unless the caller is a backend or a package admin.
 create or replace function llm.require_admin(p_action text)
@@ -87,7 +87,7 @@ stable
 set search_path = ''
 as $$
 begin
-    if not (llm.is_backend() or llm.is_admin()) then
+    if not (llm.is_backend() or llm_private.is_admin()) then
         raise exception 'only package admins or the service role may %', p_action
             using errcode = '42501';
     end if;

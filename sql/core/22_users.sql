@@ -1,7 +1,7 @@
 -- User identifiers: any id maps to a UUID (llm.user_uuid), labels, the user_id argument.
 
 -- Maps any user identifier to a UUID so non-UUID ids are never rejected or lost.
-create or replace function llm.user_uuid(identifier text)
+create or replace function llm_private.user_uuid(identifier text)
 returns uuid
 language plpgsql
 security definer
@@ -41,13 +41,13 @@ begin
     return v_id;
 end;
 $$;
-comment on function llm.user_uuid(text) is
-'UUIDs pass through; any other non-empty identifier maps to uuid_v5(NAMESPACE_DNS, identifier), remembered in llm.user_aliases when a backend calls. NULL or blank raises 22023.';
-grant execute on function llm.user_uuid(text) to authenticated, service_role;
+comment on function llm_private.user_uuid(text) is
+'Implementation of llm.user_uuid() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.user_uuid(text) to authenticated, service_role;
 
 -- Shows a user the way reports should: the original identifier when there is one, to callers
 -- who may see that user (backends, admins, the user themself); anyone else gets the UUID text.
-create or replace function llm.user_label(p_user_id uuid)
+create or replace function llm_private.user_label(p_user_id uuid)
 returns text
 language plpgsql
 stable
@@ -60,15 +60,15 @@ begin
     if p_user_id is null then
         return null;
     end if;
-    if p_user_id is not distinct from auth.uid() or llm.is_backend() or llm.is_admin() then
+    if p_user_id is not distinct from auth.uid() or llm.is_backend() or llm_private.is_admin() then
         select a.identifier into v_label from llm.user_aliases as a where a.user_id = p_user_id;
     end if;
     return coalesce(v_label, p_user_id::text);
 end;
 $$;
-comment on function llm.user_label(uuid) is
-'Original identifier of a user (e.g. user-123) when it was not a UUID, else the UUID as text. A signed-in user sees only their own identifier: for anyone else it is the UUID as text.';
-grant execute on function llm.user_label(uuid) to authenticated, service_role;
+comment on function llm_private.user_label(uuid) is
+'Implementation of llm.user_label() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.user_label(uuid) to authenticated, service_role;
 
 -- Resolves the user_id argument of an API function for the current caller.
 create or replace function llm.resolve_user(p_user_id text, p_admin_may_name_others boolean)
@@ -85,7 +85,7 @@ begin
             raise exception 'user_id is required when calling as %', llm.request_role()
                 using errcode = '22023';
         end if;
-        return llm.user_uuid(p_user_id);
+        return llm_private.user_uuid(p_user_id);
     end if;
     if llm.request_role() <> 'authenticated' or v_uid is null then
         raise exception 'sign in to use this function' using errcode = '42501';
@@ -93,8 +93,8 @@ begin
     if p_user_id is null then
         return v_uid;
     end if;
-    v_user := llm.user_uuid(p_user_id);
-    if v_user <> v_uid and not (p_admin_may_name_others and llm.is_admin()) then
+    v_user := llm_private.user_uuid(p_user_id);
+    if v_user <> v_uid and not (p_admin_may_name_others and llm_private.is_admin()) then
         raise exception 'user_id % is not the signed-in user', p_user_id
             using errcode = '42501';
     end if;

@@ -1,7 +1,7 @@
 -- Settings API: set and reset a setting.
 
 -- Changes a setting (admins and the service role); resyncs jobs when a schedule changes.
-create or replace function llm.set_setting(key text, value jsonb)
+create or replace function llm_private.set_setting(key text, value jsonb)
 returns jsonb
 language plpgsql
 security definer
@@ -28,18 +28,18 @@ begin
     return set_setting.value;
 end;
 $$;
-comment on function llm.set_setting(text, jsonb) is
-'Sets a package setting after checking its type and declared range (22023 naming the setting and the range) and name (42704); admins and service role only.';
-grant execute on function llm.set_setting(text, jsonb) to authenticated, service_role;
+comment on function llm_private.set_setting(text, jsonb) is
+'Implementation of llm.set_setting() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.set_setting(text, jsonb) to authenticated, service_role;
 
 -- Restores a setting to its default.
-create or replace function llm.reset_setting(key text)
+create or replace function llm_private.reset_setting(key text)
 returns jsonb
 language sql
 security definer
 set search_path = ''
 as $$
-    select llm.set_setting(
+    select llm_private.set_setting(
         reset_setting.key,
         coalesce(
             (select s.default_value from llm.settings as s where s.key = reset_setting.key),
@@ -47,5 +47,6 @@ as $$
         )
     );
 $$;
-comment on function llm.reset_setting(text) is 'Restores a setting to its default value.';
-grant execute on function llm.reset_setting(text) to authenticated, service_role;
+comment on function llm_private.reset_setting(text) is
+'Implementation of llm.reset_setting() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.reset_setting(text) to authenticated, service_role;

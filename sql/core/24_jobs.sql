@@ -39,7 +39,7 @@ declare
     j record;
 begin
     for j in
-        select jb.name, jb.command, jb.enabled, llm.setting_text(jb.schedule_setting) as sched
+        select jb.name, jb.command, jb.enabled, llm_private.setting_text(jb.schedule_setting) as sched
         from llm.jobs as jb
         order by jb.name
     loop
@@ -72,7 +72,7 @@ comment on function llm.sync_jobs() is
 grant execute on function llm.sync_jobs() to service_role;
 
 -- Turns a job on or off.
-create or replace function llm.set_job_enabled(job_name text, enabled boolean)
+create or replace function llm_private.set_job_enabled(job_name text, enabled boolean)
 returns boolean
 language plpgsql
 security definer
@@ -89,6 +89,6 @@ begin
     return set_job_enabled.enabled;
 end;
 $$;
-comment on function llm.set_job_enabled(text, boolean) is
-'Enables or disables a package job and resyncs pg_cron; admins and service role only.';
-grant execute on function llm.set_job_enabled(text, boolean) to authenticated, service_role;
+comment on function llm_private.set_job_enabled(text, boolean) is
+'Implementation of llm.set_job_enabled() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.set_job_enabled(text, boolean) to authenticated, service_role;

@@ -2,7 +2,7 @@
 
 -- One row per package job: is it scheduled here (and pointing at this server), how did its
 -- runs go (%1$I.job_run_details), and since when has it been failing.
-create or replace function llm.job_health()
+create or replace function llm_private.job_health()
 returns table (
     job_name text, enabled boolean, schedule text, scheduled boolean, points_here boolean,
     last_run_at timestamptz, last_status text, last_error text, failing_since timestamptz,
@@ -24,7 +24,7 @@ begin
     if not v_cron or not v_details then
         -- without pg_cron (or before pg_cron 1.3, which has no run details) nothing is known
         return query
-        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), v_cron and jb.enabled, null::boolean,
+        select jb.name, jb.enabled, llm_private.setting_text(jb.schedule_setting), v_cron and jb.enabled, null::boolean,
             null::timestamptz, null::text, null::text, null::timestamptz, null::bigint
         from llm.jobs as jb
         order by jb.name;
@@ -32,7 +32,7 @@ begin
     end if;
     return query execute format(
         $q$
-        select jb.name, jb.enabled, llm.setting_text(jb.schedule_setting), c.jobid is not null,
+        select jb.name, jb.enabled, llm_private.setting_text(jb.schedule_setting), c.jobid is not null,
             c.nodeport = $1 and c.nodename = $2,
             last.start_time, last.status, case when last.status = 'failed' then last.return_message end,
             fail.since, fail.runs
@@ -59,6 +59,6 @@ begin
     ) using v_port, v_host;
 end;
 $$;
-comment on function llm.job_health() is
-'Each package job: enabled, schedule, scheduled in pg_cron, points_here (scheduled for this server''s host and port: false means it cannot run until llm.sync_jobs() repairs it), last run (time, status, error) and, while failing, since when and how many failed runs since the last success. Admins and service role.';
-grant execute on function llm.job_health() to authenticated, service_role;
+comment on function llm_private.job_health() is
+'Implementation of llm.job_health() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.job_health() to authenticated, service_role;

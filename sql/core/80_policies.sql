@@ -2,31 +2,28 @@
 
 drop policy if exists "Admins read settings" on llm.settings;
 create policy "Admins read settings" on llm.settings
-for select to authenticated using ((select llm.is_admin()));
+for select to authenticated using ((select llm_private.is_admin()));
 comment on policy "Admins read settings" on llm.settings is
 'Package admins see every setting; changes go through llm.set_setting().';
 
-drop policy if exists "Admins read the admin list" on llm.admins;
-create policy "Admins read the admin list" on llm.admins
-for select to authenticated using ((select llm.is_admin()));
-comment on policy "Admins read the admin list" on llm.admins is
-'Package admins see who else is an admin.';
-
-drop policy if exists "Users read their own admin row" on llm.admins;
-create policy "Users read their own admin row" on llm.admins
-for select to authenticated using (user_id = (select auth.uid()));
-comment on policy "Users read their own admin row" on llm.admins is
-'A user can see whether they are an admin.';
+drop policy if exists "Users read their own admin row and admins read all" on llm.admins;
+create policy "Users read their own admin row and admins read all" on llm.admins
+for select to authenticated using (
+    (user_id = (select auth.uid()))
+    or (select llm_private.is_admin())
+);
+comment on policy "Users read their own admin row and admins read all" on llm.admins is
+'A user can see whether they are an admin. Package admins see who else is an admin.';
 
 drop policy if exists "Users read their own alias" on llm.user_aliases;
 create policy "Users read their own alias" on llm.user_aliases
-for select to authenticated using (user_id = (select auth.uid()) or (select llm.is_admin()));
+for select to authenticated using (user_id = (select auth.uid()) or (select llm_private.is_admin()));
 comment on policy "Users read their own alias" on llm.user_aliases is
 'A user sees the identifier behind their own UUID; admins see all.';
 
 drop policy if exists "Admins read jobs" on llm.jobs;
 create policy "Admins read jobs" on llm.jobs
-for select to authenticated using ((select llm.is_admin()));
+for select to authenticated using ((select llm_private.is_admin()));
 comment on policy "Admins read jobs" on llm.jobs is 'Package admins see the maintenance jobs.';
 
 drop policy if exists "Users read the installed releases" on llm.releases;

@@ -1,7 +1,7 @@
 -- Prices and cost: estimating a request's cost, setting a price, no overlapping prices.
 
 -- Prices one request from the registry so cost is computed in the database.
-create or replace function llm.estimate_cost(
+create or replace function llm_private.estimate_cost(
     provider text,
     model text,
     prompt_tokens integer default 0,
@@ -55,14 +55,16 @@ begin
     return v_cost;
 end;
 $$;
-comment on function llm.estimate_cost(text, text, integer, integer, integer, integer, numeric, timestamptz) is
-'USD cost of a request at the price in force at priced_at (default now): uncached input, cache reads, cache writes and output per million tokens, plus audio seconds and the per-request price. NULL when the model has no price then. 22023 for a negative token count or an audio_seconds that is negative, NaN or infinite.';
-grant execute on function llm.estimate_cost(
+comment on function llm_private.estimate_cost(
+    text, text, integer, integer, integer, integer, numeric, timestamptz
+) is
+'Implementation of llm.estimate_cost() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.estimate_cost(
     text, text, integer, integer, integer, integer, numeric, timestamptz
 ) to authenticated, service_role;
 
 -- Sets the price of a model from a date on, closing the period it interrupts.
-create or replace function llm.set_model_price(
+create or replace function llm_private.set_model_price(
     provider text,
     model text,
     effective_from timestamptz,
@@ -151,11 +153,11 @@ begin
     return v_id;
 end;
 $$;
-comment on function llm.set_model_price(
+comment on function llm_private.set_model_price(
     text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
 ) is
-'Sets the price of provider/model from effective_from on (replacing a price starting at that instant), ending the period it interrupts; runs until the next known period. Admins and service role. Returns the price id.';
-grant execute on function llm.set_model_price(
+'Implementation of llm.set_model_price() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.set_model_price(
     text, text, timestamptz, numeric, numeric, numeric, numeric, numeric, numeric, text
 ) to authenticated, service_role;
 

@@ -127,7 +127,7 @@ begin
             and substr(log_request.user_id, 9, 1) || substr(log_request.user_id, 14, 1)
             || substr(log_request.user_id, 19, 1) || substr(log_request.user_id, 24, 1) = '----'
             then log_request.user_id::uuid
-        else llm.user_uuid(log_request.user_id)
+        else llm_private.user_uuid(log_request.user_id)
     end;
     -- a conversation's UUID is stored as given; a client id (conv-abc) is resolved to its UUID
     v_conversation := case
@@ -142,7 +142,7 @@ begin
     end;
 
     if log_request.request_body is not null or log_request.response_body is not null then
-        if llm.setting_text('request_log_store_bodies')::boolean then
+        if llm_private.setting_text('request_log_store_bodies')::boolean then
             v_request_body := llm.capped_body(log_request.request_body);
             v_response_body := llm.capped_body(log_request.response_body);
         end if;

@@ -142,7 +142,7 @@ begin
         return null;
     end if;
     v_text := p_body::text;
-    v_max := llm.setting_text('request_log_body_max_bytes')::integer;
+    v_max := llm_private.setting_text('request_log_body_max_bytes')::integer;
     if octet_length(v_text) <= v_max then
         return p_body;
     end if;

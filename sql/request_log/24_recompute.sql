@@ -1,7 +1,7 @@
 -- Recomputing costs after a price fix; models without a price.
 
 -- Re-prices history after a price fix, journaling the cost changes so rollups stay exact.
-create or replace function llm.recompute_costs(
+create or replace function llm_private.recompute_costs(
     since timestamptz, until timestamptz, out repriced bigint, out cost_change_usd numeric
 )
 language plpgsql
@@ -27,7 +27,7 @@ begin
             r.cache_hit,
             r.cost_usd as old_cost,
             r.saved_cost_usd as old_saved,
-            llm.estimate_cost(
+            llm_private.estimate_cost(
                 r.provider, r.model, r.prompt_tokens, r.completion_tokens, r.cached_tokens,
                 r.cache_write_tokens, r.audio_seconds, r.created_at
             ) as price
@@ -84,11 +84,9 @@ begin
     from journaled as j;
 end;
 $$;
-comment on function llm.recompute_costs(timestamptz, timestamptz, out bigint, out numeric) is
-'Re-prices requests logged in [since, until) from llm.model_prices (costs the caller gave are kept), and appends one correction row per changed request to llm.usage_journal (requests = 0, cost deltas) so usage rollups follow. Returns how many changed and the total change. Concurrent calls run one after another. Admins and service role.';
-grant execute on function llm.recompute_costs(
-    timestamptz, timestamptz
-) to authenticated, service_role;
+comment on function llm_private.recompute_costs(timestamptz, timestamptz) is
+'Implementation of llm.recompute_costs() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.recompute_costs(timestamptz, timestamptz) to authenticated, service_role;
 
 -- Makes missing prices visible instead of silently zero.
 create or replace function llm.unpriced_models(since timestamptz default null, until timestamptz default null)

@@ -11,7 +11,7 @@ set search_path = ''
 as $$
     select
         r.user_id,
-        llm.user_label(r.user_id),
+        llm_private.user_label(r.user_id),
         count(*),
         coalesce(sum(r.cost_usd), 0),
         coalesce(sum(r.tokens_total) filter (where not r.cache_hit), 0)
@@ -99,7 +99,7 @@ stable
 set search_path = ''
 as $$
     select
-        (r.created_at at time zone llm.setting_text('period_timezone'))::date,
+        (r.created_at at time zone llm_private.setting_text('period_timezone'))::date,
         count(*),
         count(*) filter (where not r.success),
         coalesce(sum(r.cost_usd), 0),

@@ -16,7 +16,7 @@ grant execute on function llm.usage_folded_before() to service_role;
 
 -- Creates the daily partitions of a range of UTC days, moving rows that waited in the
 -- default partition into their new partition.
-create or replace function llm.create_request_log_partitions(
+create or replace function llm_private.create_request_log_partitions(
     from_day date default null, to_day date default null
 )
 returns setof text
@@ -31,7 +31,7 @@ declare
     );
     v_to date := coalesce(
         create_request_log_partitions.to_day,
-        (now() at time zone 'UTC')::date + llm.setting_text('request_log_partitions_ahead')::integer
+        (now() at time zone 'UTC')::date + llm_private.setting_text('request_log_partitions_ahead')::integer
     );
     v_day date;
     v_name text;
@@ -96,14 +96,16 @@ begin
     end loop;
 end;
 $$;
-comment on function llm.create_request_log_partitions(date, date) is
-'Creates the missing daily partitions from from_day (default yesterday) to to_day (default today + request_log_partitions_ahead), UTC days, moving rows of those days out of the default partition; RLS on, no grants. A day that can still receive rows (up to tomorrow) is attached with logging paused for a moment (loggers wait, never fail); later days without pausing. Returns the partitions created. Admins and service role.';
-grant execute on function llm.create_request_log_partitions(
+comment on function llm_private.create_request_log_partitions(
+    date, date
+) is
+'Implementation of llm.create_request_log_partitions() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.create_request_log_partitions(
     date, date
 ) to authenticated, service_role;
 
 -- Drops whole expired partitions (no DELETE bloat), never before their usage is folded.
-create or replace function llm.apply_request_log_retention()
+create or replace function llm_private.apply_request_log_retention()
 returns table (partition_name text, action text, row_count bigint, bytes bigint)
 language plpgsql
 security definer
@@ -111,7 +113,7 @@ set search_path = ''
 set lock_timeout = '5s'
 as $$
 declare
-    v_days integer := llm.setting_text('request_log_retention_days')::integer;
+    v_days integer := llm_private.setting_text('request_log_retention_days')::integer;
     v_cutoff timestamptz;
     v_folded timestamptz;
     v_count bigint;
@@ -180,6 +182,6 @@ begin
         );
 end;
 $$;
-comment on function llm.apply_request_log_retention() is
-'Drops the daily partitions older than request_log_retention_days (0 keeps everything) whose usage is folded (upper bound <= llm.usage_folded_before()), deletes expired folded rows of the default partition and the request ids of dropped rows. Reports each expired partition as dropped (with the bytes freed) or kept, and the rows deleted from the default partition. Admins and service role.';
-grant execute on function llm.apply_request_log_retention() to authenticated, service_role;
+comment on function llm_private.apply_request_log_retention() is
+'Implementation of llm.apply_request_log_retention() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.apply_request_log_retention() to authenticated, service_role;

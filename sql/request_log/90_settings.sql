@@ -40,4 +40,4 @@ select llm.register_job(
 );
 
 -- The first partitions, so logging starts in them rather than in the default partition.
-select llm.create_request_log_partitions();
+select llm_private.create_request_log_partitions();

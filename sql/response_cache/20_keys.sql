@@ -102,7 +102,7 @@ comment on function llm.cache_canonical_key(text, text, text, jsonb) is
 'Checks a request (22004 null prompt, provider or model; 22023 blank names, non-object parameters or parameters above 262144 bytes or 64 levels) and returns its canonical provider, model, parameters and sha256 key.';
 
 -- The cache key of a request, for clients that want to see or log it.
-create or replace function llm.llm_cache_key(
+create or replace function llm_private.llm_cache_key(
     prompt text, provider text, model text, parameters jsonb default null
 )
 returns text
@@ -113,9 +113,9 @@ set search_path = ''
 as $$
     select k.prompt_hash from llm.cache_canonical_key($1, $2, $3, $4) as k;
 $$;
-comment on function llm.llm_cache_key(text, text, text, jsonb) is
-'sha256 (hex) of the canonical provider, model, prompt (text or chat message JSON array) and parameters; ignored parameters (setting cache_ignored_parameters) are left out.';
-grant execute on function llm.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
+comment on function llm_private.llm_cache_key(text, text, text, jsonb) is
+'Implementation of llm.llm_cache_key() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
 
 -- Resolves the scope a call works in; authenticated users only ever get their own scope.
 create or replace function llm.cache_scope(p_user_id text, p_namespace text)
@@ -184,9 +184,9 @@ declare
     v_dims integer := extensions.vector_dims(p_embedding);
     v_model_dims integer;
 begin
-    if not llm.setting('cache_embedding_dimensions') @> to_jsonb(v_dims) then
+    if not llm_private.setting('cache_embedding_dimensions') @> to_jsonb(v_dims) then
         raise exception 'embedding has % dimensions; supported are % (setting cache_embedding_dimensions)',
-            v_dims, llm.setting('cache_embedding_dimensions')
+            v_dims, llm_private.setting('cache_embedding_dimensions')
             using errcode = '22023';
     end if;
     if extensions.vector_norm(p_embedding) = 0 then

@@ -25,7 +25,7 @@ begin
                 insert into llm.response_cache_hits as h (entry_id, shard, hits)
                 values (
                     p_entry_id,
-                    pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1), 1
+                    pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
                 )
                 on conflict (entry_id, shard) do update
                     set hits = h.hits + 1, last_hit_at = now();
@@ -53,7 +53,7 @@ begin
     insert into llm.response_cache_totals as t (provider, model, scope, shard, misses)
     values (
         p_provider, p_model, p_scope,
-        pg_backend_pid() % greatest(llm.setting_text('cache_hit_shards')::integer, 1), 1
+        pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
     )
     on conflict (provider, model, scope, shard) do update
         set misses = t.misses + 1, updated_at = now();

@@ -119,7 +119,7 @@ grant execute on function llm.cache_llm_response(
 ) to service_role;
 
 -- Exact lookup: the live response of the key in the caller's scope, with the hit counted.
-create or replace function llm.get_cached_llm_response(
+create or replace function llm_private.get_cached_llm_response(
     prompt text,
     provider text,
     model text,
@@ -147,8 +147,10 @@ begin
     return v_hit;
 end;
 $$;
-comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
-'Returns the cached response (id, response, hit_count, cached_at, expires_at, metadata, tokens and cost saved) of a request in the caller''s scope, counting the hit, or NULL on a miss (counted too). Expired entries are never returned.';
-grant execute on function llm.get_cached_llm_response(
+comment on function llm_private.get_cached_llm_response(
+    text, text, text, jsonb, text, text
+) is
+'Implementation of llm.get_cached_llm_response() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_cached_llm_response(
     text, text, text, jsonb, text, text
 ) to authenticated, service_role;

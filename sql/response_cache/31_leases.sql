@@ -36,8 +36,11 @@ begin
             coalesce(claim_llm_cache_key.lease_seconds::text, 'NULL')
             using errcode = '22023';
     end if;
-    if claim_llm_cache_key.wait_seconds not between 0 and 60 then
-        raise exception 'wait_seconds must be between 0 and 60, got %', claim_llm_cache_key.wait_seconds
+    -- The Data API cancels a statement after 8 s (authenticator's statement_timeout on hosted
+    -- Supabase): a longer wait would end in 57014 instead of an answer. Callers loop instead.
+    if claim_llm_cache_key.wait_seconds not between 0 and 5 then
+        raise exception 'wait_seconds must be between 0 and 5 (the Data API times out at 8 s; call again while pending), got %',
+            claim_llm_cache_key.wait_seconds
             using errcode = '22023';
     end if;
     v_deadline := clock_timestamp() + coalesce(claim_llm_cache_key.wait_seconds, 0) * interval '1 second';
@@ -94,7 +97,7 @@ begin
 end;
 $$;
 comment on function llm.claim_llm_cache_key(text, text, text, jsonb, text, text, integer, numeric) is
-'Looks a request up and, on a miss, claims its key for lease_seconds: status hit (with the response), claimed (call the model, then cache_llm_response ends the lease) or pending (another caller holds a live lease; waits up to wait_seconds for its response first). Service role only.';
+'Looks a request up and, on a miss, claims its key for lease_seconds: status hit (with the response), claimed (call the model, then cache_llm_response ends the lease) or pending (another caller holds a live lease; waits up to wait_seconds, at most 5, for its response first). Service role only.';
 grant execute on function llm.claim_llm_cache_key(
     text, text, text, jsonb, text, text, integer, numeric
 ) to service_role;

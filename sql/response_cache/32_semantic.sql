@@ -60,7 +60,7 @@ begin
     v_type := case when v_dims > 2000 then 'halfvec' else 'vector' end;
     perform set_config(
         'hnsw.ef_search',
-        greatest(llm.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
+        greatest(llm_private.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
         true
     );
     -- A scope with few embeddings of this size is searched exactly (all of them, sorted).
@@ -71,9 +71,9 @@ begin
     from (
         select from llm.response_cache as c
         where c.scope = v_scope and c.embedding_dims = v_dims
-        limit llm.setting_text('cache_exact_search_max')::integer + 1
+        limit llm_private.setting_text('cache_exact_search_max')::integer + 1
     ) as x;
-    if v_candidates > llm.setting_text('cache_exact_search_max')::integer then
+    if v_candidates > llm_private.setting_text('cache_exact_search_max')::integer then
         perform set_config('enable_sort', 'off', true);
     end if;
     -- The index serves only "order by distance limit n"; the threshold is applied outside it.
@@ -127,7 +127,7 @@ comment on function llm.cache_similar(
 'Implements llm.get_similar_cached_prompts (see there); 22023 for bad arguments.';
 
 -- Seed API: the most similar cached prompts of the caller's scope, best first.
-create or replace function llm.get_similar_cached_prompts(
+create or replace function llm_private.get_similar_cached_prompts(
     embedding extensions.vector,
     "limit" integer default 5,
     similarity_threshold double precision default 0.8,
@@ -146,11 +146,12 @@ set search_path = ''
 as $$
     select * from llm.cache_similar($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 $$;
-comment on function llm.get_similar_cached_prompts(
-    extensions.vector, integer, double precision, text, text, jsonb, text, text, text, boolean
+comment on function llm_private.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
+    boolean
 ) is
-'Most similar cached prompts (cosine similarity, 1 = identical, best first) at or above similarity_threshold, from the caller''s scope only, optionally filtered exactly by provider, model, parameters and embedding_model; count_hit counts a hit on the best one. 22023 for a threshold outside 0..1, a bad limit or an unsupported or mismatched embedding.';
-grant execute on function llm.get_similar_cached_prompts(
+'Implementation of llm.get_similar_cached_prompts() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_similar_cached_prompts(
     extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
     boolean
 ) to authenticated, service_role;

@@ -1,7 +1,7 @@
 -- Expiry, eviction and invalidation.
 
 -- Seed API: removes expired entries (their savings stay in the totals) and dead leases.
-create or replace function llm.cleanup_expired_llm_cache()
+create or replace function llm_private.cleanup_expired_llm_cache()
 returns integer
 language plpgsql
 security definer
@@ -18,20 +18,20 @@ begin
     return v_count;
 end;
 $$;
-comment on function llm.cleanup_expired_llm_cache() is
-'Deletes expired cache entries (keeping their hits and savings in llm.response_cache_totals) and expired leases; returns the number of entries deleted. Admins and service role; also the llm_cache_cleanup job.';
-grant execute on function llm.cleanup_expired_llm_cache() to authenticated, service_role;
+comment on function llm_private.cleanup_expired_llm_cache() is
+'Implementation of llm.cleanup_expired_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.cleanup_expired_llm_cache() to authenticated, service_role;
 
 -- Keeps the cache under its size caps by evicting the least recently used entries.
-create or replace function llm.evict_llm_cache()
+create or replace function llm_private.evict_llm_cache()
 returns integer
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_max_entries bigint := llm.setting_text('cache_max_entries')::bigint;
-    v_max_bytes bigint := llm.setting_text('cache_max_bytes')::bigint;
+    v_max_entries bigint := llm_private.setting_text('cache_max_entries')::bigint;
+    v_max_bytes bigint := llm_private.setting_text('cache_max_bytes')::bigint;
 begin
     perform llm.require_admin('evict from the response cache');
     perform pg_advisory_xact_lock(hashtext('llm.evict_llm_cache'));
@@ -55,12 +55,12 @@ begin
     ));
 end;
 $$;
-comment on function llm.evict_llm_cache() is
-'Deletes expired entries, then the least recently used (last hit, else creation) until at most cache_max_entries entries and cache_max_bytes bytes remain; returns the number deleted. Admins and service role; also the llm_cache_evict job.';
-grant execute on function llm.evict_llm_cache() to authenticated, service_role;
+comment on function llm_private.evict_llm_cache() is
+'Implementation of llm.evict_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.evict_llm_cache() to authenticated, service_role;
 
 -- Invalidation by provider, model, scope or age.
-create or replace function llm.invalidate_llm_cache(
+create or replace function llm_private.invalidate_llm_cache(
     provider text default null,
     model text default null,
     scope text default null,
@@ -94,8 +94,10 @@ begin
     ));
 end;
 $$;
-comment on function llm.invalidate_llm_cache(text, text, text, interval) is
-'Deletes the entries matching every given filter (provider, model, scope as global, user:<id> or namespace:<name>, created at least older_than ago); returns how many. 22023 without any filter. Admins and service role.';
-grant execute on function llm.invalidate_llm_cache(
+comment on function llm_private.invalidate_llm_cache(
+    text, text, text, interval
+) is
+'Implementation of llm.invalidate_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.invalidate_llm_cache(
     text, text, text, interval
 ) to authenticated, service_role;

@@ -50,7 +50,7 @@ comment on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) is
 grant execute on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) to service_role;
 
 -- Hit rate and savings per provider, model and scope, live and removed entries together.
-create or replace function llm.get_llm_cache_stats()
+create or replace function llm_private.get_llm_cache_stats()
 returns setof llm.cache_stats
 language plpgsql
 stable
@@ -95,6 +95,6 @@ begin
     order by m.cost_usd desc, m.hits desc, m.provider, m.model, m.scope;
 end;
 $$;
-comment on function llm.get_llm_cache_stats() is
-'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
-grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;
+comment on function llm_private.get_llm_cache_stats() is
+'Implementation of llm.get_llm_cache_stats() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_llm_cache_stats() to authenticated, service_role;

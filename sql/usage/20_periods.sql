@@ -24,12 +24,11 @@ comment on function llm.check_period_type(text, text) is
 grant execute on function llm.check_period_type(text, text) to authenticated, service_role;
 
 -- First day of the period containing a local time: days, ISO weeks (Monday), months, years.
--- Without `set search_path` (every name is qualified), like llm.usage_periods: a SET clause
--- would stop the planner from inlining it, and each call would cost a planned SQL function.
 create or replace function llm.period_floor(p_period_type text, p_local timestamp)
 returns date
 language sql
 immutable
+set search_path = ''
 as $$
     select case p_period_type
         when 'daily' then p_local::date
@@ -39,14 +38,15 @@ as $$
     end;
 $$;
 comment on function llm.period_floor(text, timestamp) is
-'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time. Inlinable (no SET clause).';
+'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time.';
 grant execute on function llm.period_floor(text, timestamp) to authenticated, service_role;
 
--- Length of a period, to step from one period start to the next (inlinable, as above).
+-- Length of a period, to step from one period start to the next.
 create or replace function llm.period_step(p_period_type text)
 returns interval
 language sql
 immutable
+set search_path = ''
 as $$
     select case p_period_type
         when 'daily' then interval '1 day'
@@ -56,16 +56,18 @@ as $$
     end;
 $$;
 comment on function llm.period_step(text) is
-'Length of a daily, weekly, monthly or yearly period. Inlinable (no SET clause).';
+'Length of a daily, weekly, monthly or yearly period.';
 grant execute on function llm.period_step(text) to authenticated, service_role;
 
 -- The four periods an instant belongs to, so folding and reading bucket usage the same way.
--- Deliberately without `set search_path` (every name is qualified): a SET clause would stop
--- the planner from inlining it into the fold and the live views, which call it once per row.
+-- Statements that bucket many rows (the fold, llm.usage_live) spell the same four values out
+-- in place: with its pinned search_path this function is called, not inlined.
 create or replace function llm.usage_periods(p_at timestamptz, p_tz text)
 returns table (period_type text, period_start date)
 language sql
 immutable
+rows 4
+set search_path = ''
 as $$
     select v.period_type, v.period_start
     from (select pg_catalog.timezone(p_tz, p_at) as local_time) as l
@@ -78,7 +80,7 @@ as $$
     ) as v (period_type, period_start);
 $$;
 comment on function llm.usage_periods(timestamptz, text) is
-'The daily, weekly (ISO, Monday), monthly and yearly period starts of an instant in a time zone. Inlinable (no SET clause).';
+'The daily, weekly (ISO, Monday), monthly and yearly period starts of an instant in a time zone.';
 grant execute on function llm.usage_periods(timestamptz, text) to authenticated, service_role;
 
 -- Start of the period containing an instant, in the period_timezone setting.
@@ -88,7 +90,7 @@ language sql
 stable
 set search_path = ''
 as $$
-    select llm.period_floor(p_period_type, p_at at time zone llm.setting_text('period_timezone'));
+    select llm.period_floor(p_period_type, p_at at time zone llm_private.setting_text('period_timezone'));
 $$;
 comment on function llm.usage_period_start(text, timestamptz) is
 'First day of the daily, weekly, monthly or yearly period containing an instant, in the period_timezone setting.';
@@ -98,17 +100,25 @@ grant execute on function llm.usage_period_start(text, timestamptz) to authentic
 create or replace function llm.usage_period_bounds(
     p_period_type text, p_period_start date, out starts_at timestamptz, out ends_at timestamptz
 )
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select
-        p_period_start::timestamp at time zone llm.setting_text('period_timezone'),
-        (p_period_start + llm.period_step(p_period_type))::timestamp
-        at time zone llm.setting_text('period_timezone');
+declare
+    v_tz text := llm_private.setting_text('period_timezone');
+begin
+    -- a NULL or unknown argument is an error: through the Data API a NULL row would arrive as
+    -- an object whose fields are null
+    perform llm.check_period_type('p_period_type', p_period_type);
+    if p_period_start is null then
+        raise exception 'p_period_start is required' using errcode = '22004';
+    end if;
+    starts_at := p_period_start::timestamp at time zone v_tz;
+    ends_at := (p_period_start + llm.period_step(p_period_type))::timestamp at time zone v_tz;
+end;
 $$;
 comment on function llm.usage_period_bounds(text, date) is
-'Start (included) and end (excluded) instants of the period beginning on a day, in the period_timezone setting.';
+'Start (included) and end (excluded) instants of the period beginning on a day, in the period_timezone setting. 22004 for a NULL argument, 22023 for an unknown period type.';
 grant execute on function llm.usage_period_bounds(text, date) to authenticated, service_role;
 
 -- How far back the raw request log is complete, so recomputing never erases folded history.
@@ -119,27 +129,31 @@ stable
 set search_path = ''
 as $$
     select case
-        when llm.setting_text('request_log_retention_days')::integer <= 0 then '-infinity'::timestamptz
-        else ((now() at time zone 'UTC')::date - llm.setting_text('request_log_retention_days')::integer)
+        when llm_private.setting_text('request_log_retention_days')::integer <= 0 then '-infinity'::timestamptz
+        else ((now() at time zone 'UTC')::date - llm_private.setting_text('request_log_retention_days')::integer)
             ::timestamp at time zone 'UTC'
     end;
 $$;
 comment on function llm.raw_usage_kept_since() is
 'Earliest instant from which the raw request log is still complete (request_log_retention_days); -infinity when it is kept forever.';
 
--- The quota row in force for each period of a user: their own, else the default.
--- Without `set search_path` (every name is qualified), so the planner inlines it into
--- llm.reserve_quota's statements instead of calling a function twice per reservation.
+-- The quota row in force for each period of a user: their own, else the default. plpgsql so
+-- its plan is cached across calls (it runs on every reservation).
 create or replace function llm.effective_quotas(p_user_id uuid)
 returns setof llm.usage_quotas
-language sql
+language plpgsql
 stable
+rows 4
+set search_path = ''
 as $$
+begin
+    return query
     select distinct on (q.quota_period) q.*
     from llm.usage_quotas as q
     where q.user_id = p_user_id or q.user_id is null
     order by q.quota_period, q.user_id nulls last;
+end;
 $$;
 comment on function llm.effective_quotas(uuid) is
-'For each quota period, the user''s own quota row if any, else the default row (user_id NULL). Inlinable (no SET clause).';
+'For each quota period, the user''s own quota row if any, else the default row (user_id NULL).';
 grant execute on function llm.effective_quotas(uuid) to authenticated, service_role;

@@ -1,7 +1,7 @@
 -- Usage views (security invoker: users see their own usage, admins everyone's).
 
 create or replace view llm.usage_live with (security_invoker = true) as
-with tz as materialized (select llm.setting_text('period_timezone') as name)
+with tz as materialized (select llm_private.setting_text('period_timezone') as name)
 
 select
     r.user_id,
@@ -47,14 +47,22 @@ select
     case when j.requests > 0 then j.occurred_at end as last_activity
 from llm.usage_journal as j
 cross join tz
-cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p;
+cross join
+    lateral (
+        -- the four periods of llm.usage_periods, spelled out so they are computed in place
+        values
+        ('daily', pg_catalog.timezone(tz.name, j.occurred_at)::date),
+        ('weekly', pg_catalog.date_trunc('week', pg_catalog.timezone(tz.name, j.occurred_at))::date),
+        ('monthly', pg_catalog.date_trunc('month', pg_catalog.timezone(tz.name, j.occurred_at))::date),
+        ('yearly', pg_catalog.date_trunc('year', pg_catalog.timezone(tz.name, j.occurred_at))::date)
+    ) as p (period_type, period_start);
 comment on view llm.usage_live is
 'Exact, real-time usage: the rollup rows plus the journal rows not folded yet, bucketed the same way (daily, weekly, monthly, yearly in period_timezone). Sum it per user and period; read it in one statement.';
 revoke all on llm.usage_live from anon, authenticated, service_role;
 grant select on llm.usage_live to authenticated, service_role;
 
 create or replace view llm.usage_members_live with (security_invoker = true) as
-with tz as materialized (select llm.setting_text('period_timezone') as name)
+with tz as materialized (select llm_private.setting_text('period_timezone') as name)
 
 select
     m.user_id,
@@ -72,7 +80,15 @@ select
     t.member_id
 from llm.usage_journal as j
 cross join tz
-cross join lateral llm.usage_periods(j.occurred_at, tz.name) as p
+cross join
+    lateral (
+        -- the four periods of llm.usage_periods, spelled out so they are computed in place
+        values
+        ('daily', pg_catalog.timezone(tz.name, j.occurred_at)::date),
+        ('weekly', pg_catalog.date_trunc('week', pg_catalog.timezone(tz.name, j.occurred_at))::date),
+        ('monthly', pg_catalog.date_trunc('month', pg_catalog.timezone(tz.name, j.occurred_at))::date),
+        ('yearly', pg_catalog.date_trunc('year', pg_catalog.timezone(tz.name, j.occurred_at))::date)
+    ) as p (period_type, period_start)
 cross join
     lateral (
         values ('conversation', j.conversation_id), ('agent', j.agent_id)

@@ -6,8 +6,8 @@
 -- llm.usage_live does; the range is widened by a day on each side (local times are less
 -- than a day from UTC) and each row's local time then decides, so the rows are exactly the
 -- ones llm.usage_periods buckets there, even where a daylight-saving change makes midnight
--- ambiguous. Without `set search_path` (every name is qualified), so it is inlined; pass a
--- variable or column as p_tz, not an expression (it is used once per journal row). Callers
+-- ambiguous. plpgsql, so its plan is cached across calls (it runs on every quota check and
+-- reservation) while its search_path stays pinned. Callers
 -- set enable_bitmapscan = off: the journal and the reservations are queues whose deleted
 -- rows stay in the indexes until vacuum, and only a plain index scan marks those entries
 -- dead, so that later checks skip them instead of visiting their heap pages again.
@@ -15,9 +15,13 @@ create or replace function llm.period_usage(
     p_user_id uuid, p_period_type text, p_period_start date, p_tz text
 )
 returns table (requests bigint, tokens bigint, cost_usd numeric, unfolded_rows bigint)
-language sql
+language plpgsql
 stable
+rows 1
+set search_path = ''
 as $$
+begin
+    return query
     select
         coalesce(r.requests, 0) + j.requests,
         coalesce(r.tokens, 0) + j.tokens,
@@ -55,9 +59,10 @@ as $$
             and pg_catalog.timezone(p_tz, x.occurred_at) >= b.starts
             and pg_catalog.timezone(p_tz, x.occurred_at) < b.ends
     ) as j;
+end;
 $$;
 comment on function llm.period_usage(uuid, text, date, text) is
-'Requests, billed tokens and cost of a user in one period whose days are in time zone p_tz (rollups plus unfolded journal rows, summed by index ranges), and how many unfolded journal rows that took. Inlinable (no SET clause). Internal: read it in one statement.';
+'Requests, billed tokens and cost of a user in one period whose days are in time zone p_tz (rollups plus unfolded journal rows, summed by index ranges), and how many unfolded journal rows that took.';
 grant execute on function llm.period_usage(uuid, text, date, text) to authenticated, service_role;
 
 -- Exact usage of one user in one period: folded rollups plus unfolded journal rows.
@@ -65,11 +70,12 @@ create or replace function llm.usage_totals(p_user_id uuid, p_period_type text, 
 returns table (requests bigint, tokens bigint, cost_usd numeric)
 language plpgsql
 stable
+rows 1
 set search_path = ''
 set enable_bitmapscan = off
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
+    v_tz text := llm_private.setting_text('period_timezone');
 begin
     -- plpgsql keeps the plan of this query; stable, so it reads the caller's snapshot
     return query

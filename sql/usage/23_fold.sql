@@ -15,10 +15,18 @@ begin
         returning j.*
     ),
 
+    -- the four periods of llm.usage_periods, spelled out so they are computed in place
     bucketed as (
         select b.*, p.period_type, p.period_start
         from batch as b
-        cross join lateral llm.usage_periods(b.occurred_at, p_tz) as p
+        cross join lateral (select pg_catalog.timezone(p_tz, b.occurred_at) as local_time) as l
+        cross join lateral (
+            values
+            ('daily', l.local_time::date),
+            ('weekly', pg_catalog.date_trunc('week', l.local_time)::date),
+            ('monthly', pg_catalog.date_trunc('month', l.local_time)::date),
+            ('yearly', pg_catalog.date_trunc('year', l.local_time)::date)
+        ) as p (period_type, period_start)
     ),
 
     rolled as (
@@ -97,7 +105,7 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
+    v_tz text := llm_private.setting_text('period_timezone');
     v_rows tid [];
     v_row tid;
     v_folded bigint;
@@ -155,14 +163,14 @@ comment on function llm.fold_journal(integer, uuid) is
 'Folds up to p_max_rows journal rows (of one user, or of anyone when p_user_id is NULL) into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction; skips rows another folder holds; a row that cannot be folded (a data error or a program limit) moves to llm.usage_journal_rejects with its error. Returns the rows taken off the journal. Internal: callers hold the fold lock in shared mode.';
 
 -- One fold transaction, one at a time: a call that finds another one running has nothing to do.
-create or replace function llm.fold_usage(max_rows integer default null)
+create or replace function llm_private.fold_usage(max_rows integer default null)
 returns bigint
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-    v_max integer := coalesce(fold_usage.max_rows, llm.setting_text('usage_fold_batch_rows')::integer);
+    v_max integer := coalesce(fold_usage.max_rows, llm_private.setting_text('usage_fold_batch_rows')::integer);
 begin
     perform llm.require_admin('fold usage');
     if v_max < 1 then
@@ -178,36 +186,36 @@ begin
     return llm.fold_journal(v_max, null);
 end;
 $$;
-comment on function llm.fold_usage(integer) is
-'Folds up to max_rows (default: setting usage_fold_batch_rows) rows of llm.usage_journal into llm.usage_rollups and llm.usage_rollup_members, deleting them in the same transaction. One at a time: returns 0 at once when another is running (or a recompute is). A row that cannot be folded moves to llm.usage_journal_rejects with its error instead of blocking the others. Returns the rows taken off the journal (folded or dead-lettered). Admins and service role; each batch of the llm_usage_fold job (llm.run_usage_fold) is one call.';
-grant execute on function llm.fold_usage(integer) to authenticated, service_role;
+comment on function llm_private.fold_usage(integer) is
+'Implementation of llm.fold_usage() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.fold_usage(integer) to authenticated, service_role;
 
--- The fold job: folds the journal in batches of usage_fold_batch_rows rows, committing after
--- each one, so no fold transaction holds a busy user's rollup rows for long (reservations
--- that fold that user's rows inline give up after a few milliseconds rather than wait).
--- A procedure, for COMMIT: hence no SET clause and not security definer (llm.fold_usage
--- checks the caller); call it outside a transaction block, as pg_cron does.
-create or replace procedure llm.run_usage_fold(max_batches integer default 100)
+-- The fold job: batches of fold_usage() in one transaction, so it can pin its search_path
+-- (a procedure that commits between batches cannot).
+create or replace function llm.run_usage_fold(max_batches integer default 10)
+returns bigint
 language plpgsql
+set search_path = ''
 as $$
 declare
-    v_batch integer := llm.setting_text('usage_fold_batch_rows')::integer;
+    v_batch integer := llm_private.setting_text('usage_fold_batch_rows')::integer;
     v_folded bigint;
+    v_total bigint := 0;
 begin
-    if run_usage_fold.max_batches is null or run_usage_fold.max_batches < 1 then
-        raise exception 'max_batches must be >= 1, got %',
+    if run_usage_fold.max_batches is null or run_usage_fold.max_batches not between 1 and 1000 then
+        raise exception 'max_batches must be between 1 and 1000, got %',
             coalesce(run_usage_fold.max_batches::text, 'NULL')
             using errcode = '22023';
     end if;
     for i in 1..run_usage_fold.max_batches loop
-        v_folded := llm.fold_usage(v_batch);
-        commit;
+        v_folded := llm_private.fold_usage(v_batch);
+        v_total := v_total + v_folded;
         -- a short batch emptied the journal (or another fold is running)
         exit when v_folded < v_batch;
     end loop;
+    return v_total;
 end;
 $$;
-comment on procedure llm.run_usage_fold is
-'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, each committed on its own, until the journal is empty or max_batches batches are done; stops at once when another fold is running. Call it outside a transaction block. Admins and service role.';
-revoke execute on procedure llm.run_usage_fold(integer) from public, anon;
-grant execute on procedure llm.run_usage_fold(integer) to authenticated, service_role;
+comment on function llm.run_usage_fold(integer) is
+'The llm_usage_fold job: folds the usage journal into the rollups in up to max_batches batches of usage_fold_batch_rows rows, in one transaction, until the journal is empty; stops at once when another fold is running. Returns the journal rows taken. Admins and service role.';
+grant execute on function llm.run_usage_fold(integer) to authenticated, service_role;

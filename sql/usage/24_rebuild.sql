@@ -11,7 +11,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_tz text := llm.setting_text('period_timezone');
+    v_tz text := llm_private.setting_text('period_timezone');
     v_from timestamptz := (llm.usage_period_bounds(p_period_type, p_first)).starts_at;
     v_to timestamptz := (llm.usage_period_bounds(p_period_type, p_last)).ends_at;
     v_rows bigint;
@@ -113,7 +113,7 @@ comment on function llm.rebuild_usage_rollups(text, date, date, uuid, boolean) i
 'Replaces the rollups of the p_period_type periods starting from p_first to p_last (one user, or all when p_all_users) by the raw log''s sums minus the unfolded journal rows. Raises 22023 when the raw log no longer covers the window. Returns the rollup rows written. Internal.';
 
 -- Seed API: recompute one user's usage for a window from the raw log (idempotent).
-create or replace function llm.aggregate_user_token_usage(
+create or replace function llm_private.aggregate_user_token_usage(
     p_user_id uuid,
     p_period_start timestamptz,
     p_period_end timestamptz,
@@ -148,8 +148,10 @@ begin
     );
 end;
 $$;
-comment on function llm.aggregate_user_token_usage(uuid, timestamptz, timestamptz, varchar) is
-'Recomputes from the raw request log the p_period_type (daily, weekly, monthly or yearly) rollups of one user for every period overlapping [p_period_start, p_period_end). Idempotent; usage not folded yet is left to the fold, so nothing is counted twice. 22023 when the raw log no longer covers the window. Admins and service role.';
-grant execute on function llm.aggregate_user_token_usage(
+comment on function llm_private.aggregate_user_token_usage(
+    uuid, timestamptz, timestamptz, varchar
+) is
+'Implementation of llm.aggregate_user_token_usage() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.aggregate_user_token_usage(
     uuid, timestamptz, timestamptz, varchar
 ) to authenticated, service_role;

@@ -1,7 +1,7 @@
 -- Resumable backfills and the legacy usage importer.
 
 -- Registers a resumable recompute of a range of days for every user.
-create or replace function llm.start_usage_backfill(
+create or replace function llm_private.start_usage_backfill(
     from_day date, to_day date, batch_periods integer default 7
 )
 returns bigint
@@ -32,14 +32,16 @@ begin
     return v_id;
 end;
 $$;
-comment on function llm.start_usage_backfill(date, date, integer) is
-'Queues a recompute of every user''s daily, weekly, monthly and yearly rollups for the periods overlapping [from_day, to_day] (days in period_timezone), batch_periods periods per batch. Both days finite and at most 36525 days apart (22023). Returns its id; llm.run_usage_backfill() (job llm_usage_backfill) does the work. Admins and service role.';
-grant execute on function llm.start_usage_backfill(
+comment on function llm_private.start_usage_backfill(
+    date, date, integer
+) is
+'Implementation of llm.start_usage_backfill() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.start_usage_backfill(
     date, date, integer
 ) to authenticated, service_role;
 
 -- Runs the next batches of queued backfills; progress is committed with each call.
-create or replace function llm.run_usage_backfill(max_batches integer default 10)
+create or replace function llm_private.run_usage_backfill(max_batches integer default 10)
 returns table (
     backfill_id bigint, period_type text, first_period date, last_period date,
     rollup_rows bigint, skipped_periods integer, status text
@@ -131,9 +133,9 @@ begin
     end loop;
 end;
 $$;
-comment on function llm.run_usage_backfill(integer) is
-'Recomputes up to max_batches batches of the queued backfills (llm.usage_backfills), oldest first, daily periods, then weekly, monthly and yearly. Periods older than the raw log''s retention are skipped and keep their folded totals. Progress is saved with the transaction, so an interrupted run resumes where the last committed one stopped. Returns one row per batch. Admins and service role.';
-grant execute on function llm.run_usage_backfill(integer) to authenticated, service_role;
+comment on function llm_private.run_usage_backfill(integer) is
+'Implementation of llm.run_usage_backfill() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.run_usage_backfill(integer) to authenticated, service_role;
 
 -- Imports usage kept in legacy chat-message metadata (processingDetails) into the log.
 create or replace function llm.import_legacy_usage(messages jsonb)

@@ -8,7 +8,7 @@ set search_path = ''
 as $$
 declare
     v_user uuid := llm.resolve_user(get_user_token_usage.user_id, true);
-    v_keep integer := llm.setting_text('usage_rollup_daily_retention_days')::integer;
+    v_keep integer := llm_private.setting_text('usage_rollup_daily_retention_days')::integer;
     v_today date := llm.usage_period_start('daily', now());
     v_first date;
     v_result jsonb;

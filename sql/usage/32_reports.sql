@@ -10,8 +10,8 @@ as $$
 declare
     v_day date := p_from;
     v_today date := llm.usage_period_start('daily', now());
-    v_daily_days integer := llm.setting_text('usage_rollup_daily_retention_days')::integer;
-    v_monthly_months integer := llm.setting_text('usage_rollup_monthly_retention_months')::integer;
+    v_daily_days integer := llm_private.setting_text('usage_rollup_daily_retention_days')::integer;
+    v_monthly_months integer := llm_private.setting_text('usage_rollup_monthly_retention_months')::integer;
 begin
     perform llm.check_day_range(p_from, p_to, 'p_from', 'p_to');
     while v_day < p_to loop

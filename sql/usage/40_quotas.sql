@@ -1,7 +1,7 @@
 -- Setting and clearing quotas.
 
 -- Sets a user's quota for a period, or the default for everyone (user_id NULL).
-create or replace function llm.set_user_quota(
+create or replace function llm_private.set_user_quota(
     user_id text,
     quota_period text,
     token_limit bigint default null,
@@ -21,7 +21,7 @@ declare
 begin
     perform llm.require_admin('set quotas');
     if set_user_quota.user_id is not null then
-        v_user := llm.user_uuid(set_user_quota.user_id);
+        v_user := llm_private.user_uuid(set_user_quota.user_id);
     end if;
     if set_user_quota.token_limit < 0 or set_user_quota.request_limit < 0 then
         raise exception '% must be >= 0 or NULL (unlimited), got %',
@@ -55,14 +55,16 @@ begin
     return to_jsonb(v_row);
 end;
 $$;
-comment on function llm.set_user_quota(text, text, bigint, numeric, bigint, boolean) is
-'Sets the quota of a user (user_id NULL: the default for everyone) for a daily, weekly, monthly or yearly period: token_limit, cost_limit (USD) and request_limit, each NULL for unlimited; hard (default true) is enforced by llm.reserve_quota(), soft is only reported. A user''s row replaces the default for that period. Returns the stored row. Admins and service role.';
-grant execute on function llm.set_user_quota(
+comment on function llm_private.set_user_quota(
+    text, text, bigint, numeric, bigint, boolean
+) is
+'Implementation of llm.set_user_quota() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.set_user_quota(
     text, text, bigint, numeric, bigint, boolean
 ) to authenticated, service_role;
 
 -- Removes a user's own quota for a period, so the default applies again.
-create or replace function llm.clear_user_quota(user_id text, quota_period text)
+create or replace function llm_private.clear_user_quota(user_id text, quota_period text)
 returns boolean
 language plpgsql
 security definer
@@ -74,12 +76,12 @@ begin
     perform llm.require_admin('clear quotas');
     delete from llm.usage_quotas as q
     where q.user_id is not distinct from (
-            case when clear_user_quota.user_id is not null then llm.user_uuid(clear_user_quota.user_id) end
+            case when clear_user_quota.user_id is not null then llm_private.user_uuid(clear_user_quota.user_id) end
         )
         and q.quota_period = v_period;
     return found;
 end;
 $$;
-comment on function llm.clear_user_quota(text, text) is
-'Deletes the quota of a user (or, with user_id NULL, the default) for a period; returns whether one existed. Admins and service role.';
-grant execute on function llm.clear_user_quota(text, text) to authenticated, service_role;
+comment on function llm_private.clear_user_quota(text, text) is
+'Implementation of llm.clear_user_quota() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.clear_user_quota(text, text) to authenticated, service_role;

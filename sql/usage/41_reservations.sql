@@ -180,7 +180,7 @@ comment on function llm.release_reservation(uuid) is
 grant execute on function llm.release_reservation(uuid) to service_role;
 
 -- Deletes expired reservations (they stopped counting at expiry already).
-create or replace function llm.sweep_quota_reservations()
+create or replace function llm_private.sweep_quota_reservations()
 returns bigint
 language plpgsql
 security definer
@@ -195,6 +195,6 @@ begin
     return v_count;
 end;
 $$;
-comment on function llm.sweep_quota_reservations() is
-'Deletes the expired quota reservations and returns how many. Admins and service role; run by the llm_quota_reservation_sweep job.';
-grant execute on function llm.sweep_quota_reservations() to authenticated, service_role;
+comment on function llm_private.sweep_quota_reservations() is
+'Implementation of llm.sweep_quota_reservations() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.sweep_quota_reservations() to authenticated, service_role;

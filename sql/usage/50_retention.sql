@@ -1,7 +1,7 @@
 -- Retention of old rollups.
 
 -- Drops old daily, weekly and monthly rollups; yearly ones (folded directly) are kept.
-create or replace function llm.apply_usage_rollup_retention()
+create or replace function llm_private.apply_usage_rollup_retention()
 returns table (period_type text, kept_from date, rollup_rows bigint, member_rows bigint)
 language plpgsql
 security definer
@@ -22,7 +22,7 @@ begin
             ('monthly', 'usage_rollup_monthly_retention_months', interval '1 month')
         ) as v (period_type, setting, unit)
     loop
-        v_keep := llm.setting_text(p.setting)::integer;
+        v_keep := llm_private.setting_text(p.setting)::integer;
         continue when v_keep <= 0;
         period_type := p.period_type;
         kept_from := (llm.period_floor(p.period_type, v_today) - v_keep * p.unit)::date;
@@ -36,6 +36,6 @@ begin
     end loop;
 end;
 $$;
-comment on function llm.apply_usage_rollup_retention() is
-'Deletes daily rollups older than usage_rollup_daily_retention_days, weekly ones older than usage_rollup_weekly_retention_weeks and monthly ones older than usage_rollup_monthly_retention_months (0 keeps them); yearly rollups are kept. Totals are never lost: every request is folded into all four period types. Admins and service role; run by the llm_usage_rollup_retention job.';
-grant execute on function llm.apply_usage_rollup_retention() to authenticated, service_role;
+comment on function llm_private.apply_usage_rollup_retention() is
+'Implementation of llm.apply_usage_rollup_retention() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.apply_usage_rollup_retention() to authenticated, service_role;

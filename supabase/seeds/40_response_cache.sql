@@ -53,8 +53,8 @@ begin
                 llm.get_cached_llm_response(
                     '[{"content": "What are the top 10 products by revenue?", "role": "user"}]',
                     'openai', 'gpt-4o-mini', user_id => 'user-123'
-                )
-            ).id,
+                ) ->> 'id'
+            )::uuid,
             request_id => 'demo-cache-hit-' || i
         );
     end loop;

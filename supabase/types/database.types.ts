@@ -197,20 +197,6 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
-                },"request_logs_p20261130": {
-                  Row: {
-                    "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model": string,"operation"?: string | null,"prompt_tokens"?: number,"provider": string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
-                  }
-                  Update: {
-                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model"?: string,"operation"?: string | null,"prompt_tokens"?: number,"provider"?: string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
-                  }
-                  Relationships: [
-                    
-                  ]
                 },"request_logs_p20261201": {
                   Row: {
                     "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
@@ -310,6 +296,20 @@ isOneToOne: false
                     
                   ]
                 },"request_logs_p20261208": {
+                  Row: {
+                    "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model": string,"operation"?: string | null,"prompt_tokens"?: number,"provider": string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
+                  }
+                  Update: {
+                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model"?: string,"operation"?: string | null,"prompt_tokens"?: number,"provider"?: string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"request_logs_p20261209": {
                   Row: {
                     "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
                   }
@@ -729,6 +729,9 @@ isOneToOne: false
 "create_request_log_partitions":
 { Args: { "from_day"?: string,"to_day"?: string }; Returns: string[]
                            },
+"cron_schedule_problem":
+{ Args: { "p_schedule": string,"p_version": (number)[] }; Returns: string
+                           },
 "daily_usage":
 { Args: { "since"?: string,"until"?: string }; Returns: {
               "date": string,"failed_requests": number,"saved_tokens": number,"total_cost_usd": number,"total_requests": number,"total_tokens": number
@@ -849,13 +852,8 @@ isOneToOne: false
 { Args: { "max_rows"?: number }; Returns: number
                            },
 "get_cached_llm_response":
-{ Args: { "model": string,"namespace"?: string,"parameters"?: Json,"prompt": string,"provider": string,"user_id"?: string }; Returns: Database["llm"]['CompositeTypes']["cache_hit"]
-                          SetofOptions: {
-        from: "*"
-        to: "cache_hit"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
+{ Args: { "model": string,"namespace"?: string,"parameters"?: Json,"prompt": string,"provider": string,"user_id"?: string }; Returns: Json
+                           },
 "get_chat_history":
 { Args: { "limit_messages"?: number,"limit_sessions"?: number,"user_id"?: string }; Returns: Json
                            },
@@ -1113,6 +1111,9 @@ isOneToOne: false
               "cost_usd": number,"requests": number,"tokens": number,"unfolded_rows": number
             }[]
                            },
+"pg_cron_version":
+{ Args: Record<PropertyKey, never>; Returns: (number)[]
+                           },
 "purge_deleted_conversations":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
@@ -1181,6 +1182,9 @@ isOneToOne: false
 { Args: { "max_batches"?: number }; Returns: {
               "backfill_id": number,"first_period": string,"last_period": string,"period_type": string,"rollup_rows": number,"skipped_periods": number,"status": string
             }[]
+                           },
+"run_usage_fold":
+{ Args: { "max_batches"?: number }; Returns: number
                            },
 "search_messages":
 { Args: { "limit"?: number,"query": string,"user_id"?: string }; Returns: {

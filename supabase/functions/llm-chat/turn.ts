@@ -133,13 +133,14 @@ export interface CacheHit {
 /** Exact lookup (counts the hit or the miss). */
 async function lookupCache(tx: Tx, userId: string, req: ChatRequest): Promise<CacheHit | null> {
   const s = scope(req, userId);
-  const rows = await tx`select h.id, h.response, h.prompt_tokens::text, h.completion_tokens::text,
-      h.total_tokens::text, h.metadata
+  const rows = await tx`select h->>'id' as id, h->>'response' as response,
+      h->>'prompt_tokens' as prompt_tokens, h->>'completion_tokens' as completion_tokens,
+      h->>'total_tokens' as total_tokens, h->'metadata' as metadata
     from llm.get_cached_llm_response(prompt => ${req.cachePrompt}::text,
       provider => ${req.provider}::text, model => ${req.model}::text,
       parameters => ${JSON.stringify(req.cacheParameters)}::text::jsonb,
       user_id => ${s.user}::text, namespace => ${s.namespace}::text) as h
-    where h.id is not null`;
+    where h is not null`;
   return rows.length ? (rows[0] as unknown as CacheHit) : null;
 }
 
