@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HARNESS := PYTHONPATH=python_tests $(PY) -m harness
 PYTEST := $(VENV)/bin/pytest
 SQLFLUFF := $(VENV)/bin/sqlfluff
-SQL_FILES := sql upgrades supabase python_tests/sql
+SQL_FILES := sql upgrades supabase python_tests/sql python_tests/bench/peers
 DENO := $(CURDIR)/node_modules/.bin/deno
 DENO_RUN := cd supabase/functions && DENO_DIR=$(CURDIR)/.deno NO_COLOR=1 $(DENO)
 
@@ -95,8 +95,8 @@ uninstall: venv ## remove the package from the development database (drops its d
 test: deps sqlfluff functions-lint ## install what is missing, lint, run the test suite (Edge Functions' Deno tests included) on a throwaway cluster
 	@$(PYTEST) -q
 
-bench: deps ## run the benchmarks and print their ratios (also written to dist/bench.txt)
-	@rm -f dist/bench.txt
+bench: deps ## run the benchmarks and print their ratios (also in dist/bench.txt, dist/bench.json, charted in dist/bench.png)
+	@rm -f dist/bench.txt dist/bench.json dist/bench.png
 	@$(PYTEST) -q -s -o python_files='bench_*.py' python_tests/bench; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "no benchmarks yet"; exit 0; fi; exit $$status
 

@@ -35,7 +35,7 @@ import pytest
 from psycopg.types.json import Jsonb
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from harness import backends, migrate
+from harness import backends, bench, migrate
 from harness.client import Api, User, role_url
 
 _clone_counter = itertools.count()
@@ -46,6 +46,12 @@ def pytest_report_header(config) -> str:
     if how == "cli":
         return f"migrations: supabase db push (Supabase CLI {migrate.cli_version()}), as postgres"
     return "migrations: the Python applier (fallback: no Supabase CLI), as postgres"
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # `make bench`: the chart of what the benchmarks reported (dist/bench.png)
+    if bench.reported():
+        bench.render_chart()
 
 
 def _janitor(server: backends.Server, dbname: str, template: str | None = None) -> DatabaseJanitor:

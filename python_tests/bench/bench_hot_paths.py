@@ -1,0 +1,346 @@
+"""Hot write paths (run by `make bench`): each a ratio to a baseline or a peer measured in the same
+run, with pgbench at 1 and 32 clients, over 10,000 users (or cache keys) and on one hot user
+(or key), on a server with PostgreSQL's default durability (fsync and synchronous commit on, as
+a Supabase database runs) and on the test cluster with durability off (CPU cost alone).
+
+Every transaction goes through the wrapper PostgREST puts around a request (pgbench connects as
+``authenticator``)::
+
+    begin;
+    select set_config('role', 'service_role', true),
+           set_config('request.jwt.claims', '{"role":"service_role"}', true);
+    <the call, the insert or the peer's statements>;
+    commit;
+
+so ratios compare what happens inside it. Our writes run while the usage fold runs every
+second, as the ``llm_usage_fold`` job does: the rollups are part of what ours costs (the peers
+maintain their counters inline). Our requests carry a fresh request id (logged once: the
+idempotency key), and so do the bare rows and LiteLLM's (its primary key); the seeds' log has
+none.
+
+1. ``llm.log_request`` against a bare single-row insert of the same columns into an
+   unpartitioned, unindexed table; against LiteLLM's per-request write (its spend log row and
+   the upsert of its daily user totals, one transaction); against the seeds' design (a row in
+   its indexed ``llm_request_logs``, then the upsert of ``user_usage_stats``: two requests, as
+   its client makes them). Peers are plain SQL in ``peers/``.
+2. ``llm.log_requests`` with 100 (and 10) requests per call against a bare insert of as many
+   rows (``insert ... select from generate_series``), in rows per second.
+3. ``llm.log_requests`` with 100 requests per call against LiteLLM's batched flush of 100
+   (spend log rows, then one upsert of the summed daily rows, in one transaction).
+4. An exact cache hit (``llm.get_cached_llm_response``: canonical key, scope, TTL, hit counted)
+   against a primary-key read of a row of the same size, as a time ratio.
+5. ``llm.reserve_quota`` then settling with ``llm.log_request(reservation_id => ...)``: two
+   transactions per request as a client makes them, under a default hard quota no request
+   reaches, against ``llm.log_request`` alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+
+from conftest import _clone
+from harness import migrate
+from harness.bench import pgbench_tps, report
+from harness.client import role_url
+from harness.cluster import throwaway_cluster
+
+SECONDS = 3
+ROUNDS = 2
+CLIENTS = [1, 32]
+SPREADS = {"10000 users": 10_000, "one hot user": 1}
+DURABILITY = ["default durability", "durability off"]
+CACHE_ENTRIES = 10_000
+RESPONSE_BYTES = 1_000
+PEERS = Path(__file__).parent / "peers"
+
+WRAPPER = ("select set_config('role', 'service_role', true), "
+           "set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true);")
+USER = "'00000000-0000-4000-8000-' || lpad(:u::text, 12, '0')"
+# the user of a batch's row g: the batch starts after :u and wraps around :users
+BATCH_USER = "'00000000-0000-4000-8000-' || lpad(((:u + g) % :users + 1)::text, 12, '0')"
+
+LOG_REQUEST = f"""
+select llm.log_request(
+    provider => 'openai', model => 'gpt-4o-mini', request_type => 'chat',
+    user_id => {USER}, prompt_tokens => 1200, completion_tokens => 300, cached_tokens => 200,
+    latency_ms => 850, success => true, status_code => 200,
+    metadata => '{{"feature": "chat"}}', request_id => gen_random_uuid()::text);
+"""
+
+BARE_COLUMNS = """
+    id, created_at, request_id, user_id, request_type, provider, model, prompt_tokens,
+    completion_tokens, cached_tokens, cache_write_tokens, tokens_total, cost_usd, cost_source,
+    latency_ms, success, status_code, cache_hit, metadata"""
+
+BARE_INSERT = f"""
+insert into bench.bare ({BARE_COLUMNS})
+values (
+    :u, now(), gen_random_uuid()::text, ({USER})::uuid, 'chat', 'openai', 'gpt-4o-mini',
+    1200, 300, 200, 0, 1500, 0.00036, 'registry', 850, true, 200, false,
+    '{{"feature": "chat"}}');
+"""
+
+# the JSON array a batching client sends: users and request ids vary by row
+LOG_REQUESTS = f"""
+select llm.log_requests((
+    select jsonb_agg(jsonb_build_object(
+        'provider', 'openai', 'model', 'gpt-4o-mini', 'request_type', 'chat',
+        'user_id', {BATCH_USER}, 'prompt_tokens', 1200, 'completion_tokens', 300,
+        'cached_tokens', 200, 'latency_ms', 850, 'success', true, 'status_code', 200,
+        'metadata', '{{"feature": "chat"}}'::jsonb, 'request_id', gen_random_uuid()::text))
+    from generate_series(1, :rows::integer) as g));
+"""
+
+BARE_BATCH = f"""
+insert into bench.bare ({BARE_COLUMNS})
+select g, now(), gen_random_uuid()::text, ({BATCH_USER})::uuid, 'chat', 'openai',
+       'gpt-4o-mini', 1200, 300, 200, 0, 1500, 0.00036, 'registry', 850, true, 200, false,
+       '{{"feature": "chat"}}'
+from generate_series(1, :rows::integer) as g;
+"""
+
+RESERVE = f"select llm.reserve_quota({USER}, 2000, 0.01) as rid \\gset"
+SETTLE = LOG_REQUEST.replace("request_id => gen_random_uuid()::text",
+                             "request_id => gen_random_uuid()::text, reservation_id => :rid::uuid")
+
+CACHE_HIT = """
+\\set k random(1, :keys)
+begin;
+{wrapper}
+select llm.get_cached_llm_response(
+    prompt => 'prompt ' || :k, provider => 'openai', model => 'gpt-4',
+    parameters => '{{"temperature": 0}}', user_id => null, namespace => 'bench');
+commit;
+"""
+PK_READ = """
+\\set k random(1, :keys)
+begin;
+{wrapper}
+select r from bench.cache_rows as r where r.k = :k;
+commit;
+"""
+
+
+def peer(name: str) -> str:
+    """A peer's statements (one transaction), from ``peers/<name>.sql``."""
+    return (PEERS / f"{name}.sql").read_text()
+
+
+def script(*transactions: str) -> str:
+    """A pgbench script of one request: a random user, then each transaction in the wrapper."""
+    lines = ["\\set u random(1, :users)"]
+    for sql in transactions:
+        lines += ["begin;", WRAPPER, sql.strip(), "commit;"]
+    return "\n".join(lines) + "\n"
+
+
+def _prepare(url: str) -> str:
+    """Adds the baselines' tables, the peers' schemas, the cache entries and a default quota
+    to a migrated database; returns the URL pgbench uses (``authenticator``)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("set client_min_messages = warning")
+        conn.execute("create schema if not exists bench")
+        conn.execute("create table if not exists bench.bare (like llm.request_logs)")
+        for name in ("litellm_schema", "seeds_schema"):
+            conn.execute(peer(name))
+        conn.execute("""
+            insert into seeds.user_profiles (user_id)
+            select '00000000-0000-4000-8000-' || lpad(g::text, 12, '0')
+            from generate_series(1, 10000) as g
+        """)
+        conn.execute("""
+            select llm.cache_llm_response(
+                'prompt ' || g, 'openai', 'gpt-4', repeat('x', %s) || g,
+                '{"prompt_tokens": 20, "completion_tokens": 300}', '{"temperature": 0}',
+                ttl_hours => 8760, namespace => 'bench')
+            from generate_series(1, %s) as g
+        """, (RESPONSE_BYTES, CACHE_ENTRIES))
+        # the baseline: the very same rows, read by an integer primary key
+        conn.execute("""
+            create table bench.cache_rows as
+            select (substr(c.prompt, 8))::integer as k, c.* from llm.response_cache as c
+            where c.scope = 'namespace:bench'
+        """)
+        conn.execute("alter table bench.cache_rows add primary key (k)")
+        conn.execute("grant usage on schema bench to service_role")
+        conn.execute("grant select, insert on all tables in schema bench to service_role")
+        # every user has a hard daily quota, far above anything the benchmark uses
+        conn.execute("select llm.set_user_quota(null, 'daily', 1000000000000000, null, null, true)")
+        conn.execute("vacuum analyze")
+    return role_url(url, "authenticator")
+
+
+@pytest.fixture(scope="module")
+def off_db(server, template_db):
+    """A clone of the test cluster's template: durability off."""
+    janitor, url = _clone(server, template_db, "bench_hot_paths")
+    yield _prepare(url), url
+    janitor.drop()
+
+
+@pytest.fixture(scope="module")
+def durable_db():
+    """A server with PostgreSQL's default durability settings; the package in a database of its
+    own (not pg_cron's, so no job runs but the fold this benchmark runs, as on the clone)."""
+    cluster = throwaway_cluster(fast=False)
+    try:
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
+            conn.execute("create database bench")
+        migrate.apply_shim(cluster.admin_url("bench"))
+        url = cluster.url("bench")
+        migrate.apply_migrations(url)
+        yield _prepare(url), url
+    finally:
+        cluster.destroy()
+
+
+def _db(request, durability: str) -> tuple[str, str]:
+    """(pgbench URL as authenticator, owner URL as postgres) of the server asked for."""
+    return request.getfixturevalue("durable_db" if durability == "default durability" else "off_db")
+
+
+@contextlib.contextmanager
+def folding(owner_url: str) -> Iterator[None]:
+    """Runs the usage fold every second, as the llm_usage_fold job would."""
+    stop = threading.Event()
+
+    def run() -> None:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            command = conn.execute(
+                "select command from llm.jobs where name = 'llm_usage_fold'").fetchone()[0]
+            while not stop.wait(1.0):
+                conn.execute(command)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _drain(owner_url: str) -> None:
+    """Folds what is left, so the next benchmark's fold starts from an empty journal."""
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        while conn.execute("select llm.fold_usage(100000)").fetchone()[0]:
+            pass
+
+
+def measure(url: str, owner_url: str, scripts: dict[str, tuple[str, bool]], clients: int,
+            variables: dict[str, str]) -> dict[str, float]:
+    """Best tps of each script over ROUNDS alternated runs (the machine is shared: a lull
+    should not favour one side); scripts flagged True are ours and run with the fold on."""
+    best = dict.fromkeys(scripts, 0.0)
+    for _ in range(ROUNDS):
+        for name, (text, ours) in scripts.items():
+            with folding(owner_url) if ours else contextlib.nullcontext():
+                tps = pgbench_tps(url, text, clients, SECONDS, variables)
+            best[name] = max(best[name], tps)
+    _drain(owner_url)
+    return best
+
+
+def _label(durability: str, clients: int, spread: str) -> str:
+    return f"{durability}, {clients} client{'s' if clients > 1 else ''}, {spread}"
+
+
+matrix = pytest.mark.parametrize("clients", CLIENTS)
+spreads = pytest.mark.parametrize("spread", list(SPREADS))
+durabilities = pytest.mark.parametrize("durability", DURABILITY)
+
+
+@matrix
+@spreads
+@durabilities
+def test_log_request_against_a_bare_insert_and_the_peers(request, durability, clients, spread):
+    url, owner_url = _db(request, durability)
+    tps = measure(url, owner_url, {
+        "ours": (script(LOG_REQUEST), True),
+        "bare": (script(BARE_INSERT), False),
+        "litellm": (script(peer("litellm_request")), False),
+        "seeds": (script(peer("seeds_log"), peer("seeds_usage")), False),
+    }, clients, {"users": str(SPREADS[spread])})
+    label = _label(durability, clients, spread)
+    group = f"log_request, {label}"
+    report(f"log_request / bare insert (wrapped), {label}", tps["ours"], tps["bare"],
+           goal=0.7 if clients == 32 else None, higher_is_better=True, group=group)
+    report(f"log_request / LiteLLM per-request write, {label}", tps["ours"], tps["litellm"],
+           goal=1, higher_is_better=True, peer="LiteLLM", group=group)
+    report(f"log_request / seeds' design (log row + usage upsert), {label}", tps["ours"],
+           tps["seeds"], goal=1, higher_is_better=True, peer="seeds' design", group=group)
+
+
+@matrix
+@spreads
+@durabilities
+def test_batch_logging_against_bare_inserts_and_litellm_flush(request, durability, clients, spread):
+    url, owner_url = _db(request, durability)
+    users = str(SPREADS[spread])
+    label = _label(durability, clients, spread)
+    for rows in (100, 10):
+        scripts = {
+            "ours": (script(LOG_REQUESTS), True),
+            "bare": (script(BARE_BATCH), False),
+        }
+        if rows == 100:
+            scripts["litellm"] = (script(peer("litellm_flush")), False)
+        tps = measure(url, owner_url, scripts, clients, {"users": users, "rows": str(rows)})
+        group = f"log_requests, {rows} per call, {label}"
+        report(f"log_requests({rows} per call) / bare {rows}-row insert, rows per second, {label}",
+               tps["ours"] * rows, tps["bare"] * rows, goal=0.5, higher_is_better=True,
+               group=group)
+        if rows == 100:
+            report(f"log_requests(100 per call) / LiteLLM batched flush of 100, rows per second, "
+                   f"{label}", tps["ours"] * rows, tps["litellm"] * rows, goal=1,
+                   higher_is_better=True, peer="LiteLLM", group=group)
+
+
+@matrix
+@pytest.mark.parametrize("spread", ["10000 keys", "one hot key"])
+@durabilities
+def test_exact_cache_hit_against_a_primary_key_read(request, durability, clients, spread):
+    url, owner_url = _db(request, durability)
+    keys = {"keys": str(CACHE_ENTRIES if spread == "10000 keys" else 1)}
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        # the lookups are hits (to_jsonb reads a composite and a jsonb result alike)
+        assert conn.execute(
+            "select to_jsonb(llm.get_cached_llm_response('prompt 1', 'openai', 'gpt-4',"
+            " '{\"temperature\": 0}', null, 'bench')) ->> 'response'").fetchone()[0] == (
+            "x" * RESPONSE_BYTES + "1")
+    ours = CACHE_HIT.format(wrapper=WRAPPER)
+    base = PK_READ.format(wrapper=WRAPPER)
+    # warm-up: caches, and the hit counter rows a steady cache has
+    pgbench_tps(url, ours, clients, 2, keys)
+    our_tps = base_tps = 0.0
+    for _ in range(ROUNDS):
+        base_tps = max(base_tps, pgbench_tps(url, base, clients, SECONDS, keys))
+        our_tps = max(our_tps, pgbench_tps(url, ours, clients, SECONDS, keys))
+    label = _label(durability, clients, spread)
+    # a time ratio: baseline tps / our tps
+    report(f"exact cache hit / primary-key read (wrapped), time ratio, {label}",
+           1 / our_tps, 1 / base_tps, goal=1.5, group=f"exact cache hit, {label}")
+
+
+@matrix
+@spreads
+@durabilities
+def test_reserve_and_settle_against_logging_alone(request, durability, clients, spread):
+    url, owner_url = _db(request, durability)
+    tps = measure(url, owner_url, {
+        "ours": (script(RESERVE, SETTLE), True),
+        "alone": (script(LOG_REQUEST), True),
+    }, clients, {"users": str(SPREADS[spread])})
+    label = _label(durability, clients, spread)
+    report(f"reserve_quota + settle (2 transactions) / log_request alone, {label}", tps["ours"],
+           tps["alone"], goal=0.8 if spread == "10000 users" else 0.6, higher_is_better=True,
+           group=f"reserve_quota + settle, {label}")
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        # every reservation was settled by its logged request
+        assert conn.execute("select count(*) from llm.quota_reservations").fetchone()[0] == 0
