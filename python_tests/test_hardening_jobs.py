@@ -90,18 +90,20 @@ def _pieces(url: str) -> dict:
 
 @pytest.fixture
 def restored_db(server, fresh_db, tmp_path):
-    """fresh_db dumped with `pg_dump --schema=llm --schema=llm_private` and restored into a new database that has
-    the Supabase shim and the extensions, as the README's procedure says."""
+    """fresh_db dumped with `pg_dump --schema=llm --schema=llm_private` and restored into a new
+    database that has the Supabase shim and the extensions, as the README's procedure says."""
     dump = tmp_path / "llm.dump"
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    subprocess.run([str(PG_BIN / "pg_dump"), "--schema=llm", "--schema=llm_private", "-Fc", "-f", str(dump), fresh_db],
-                   check=True, env=env, capture_output=True)
+    subprocess.run([str(PG_BIN / "pg_dump"), "--schema=llm", "--schema=llm_private", "-Fc",
+                    "-f", str(dump), fresh_db], check=True, env=env, capture_output=True)
     name = f"t_{os.getpid()}_restore_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server.url(server.maintenance_db), autocommit=True) as conn:
         conn.execute(f"create database {name}")
     url = server.url(name)
     try:
-        migrate.apply_shim(server.admin_url(name))  # roles, auth, and the extensions
+        migrate.apply_shim(server.admin_url(name))  # roles, auth, pgcrypto
+        with psycopg.connect(url, autocommit=True) as conn:  # step 1 of the README
+            conn.execute("create extension if not exists vector with schema extensions")
         subprocess.run([str(PG_BIN / "pg_restore"), "--exit-on-error", "-d", url, str(dump)],
                        check=True, env=env, capture_output=True)
         yield url

@@ -68,3 +68,34 @@ def test_generated_types_are_current(cli, db_url):
     assert dblint.TYPES_FILE.exists(), "run `make types`"
     assert dblint.generate_types(db_url) == dblint.TYPES_FILE.read_text(), (
         "supabase/types/database.types.ts is stale: run `make types` and commit it")
+
+
+def test_db_reset_rebuilds_the_database_from_the_migrations_and_seeds(cli, server, tmp_path):
+    """`supabase db reset` against the local cluster, as postgres: it drops what the project
+    created (the package's schemas, vector), applies every migration and loads the seeds."""
+    name = f"db_reset_{tmp_path.name[-8:]}".lower()
+    _janitor(server, name).init()
+    try:
+        migrate.apply_shim(server.admin_url(name))
+        url = server.url(name)
+        migrate.apply_migrations(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create table llm.stray (id int)")  # gone after the reset
+        out = migrate.run_cli(["db", "reset", f"--remote={url}", "--yes"], check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select to_regclass('llm.stray')").fetchone()[0] is None
+            assert records(url) == [(m.version, m.name, True) for m in migrate.migrations()]
+            # the demo seeds loaded
+            assert conn.execute("select count(*) from llm.conversations").fetchone()[0] > 0
+    finally:
+        _janitor(server, name).drop()
+
+
+def test_the_advisors_report_no_warning(cli, db_url):
+    """`supabase db advisors --fail-on warn` passes: what the dashboard's Security and
+    Performance Advisors show on a fresh install is information only."""
+    code, results = dblint.advisors(db_url, "warn")
+    assert [(r["level"], r["name"], r["detail"]) for r in results
+            if r["level"] not in ("INFO",)] == []
+    assert code == 0

@@ -23,9 +23,19 @@ fi
 have_all() {
   [ -x "${pg_bin}/postgres" ] && [ -x "${pg_bin}/pg_config" ] \
     && [ -f "${ext_dir}/pg_cron.control" ] && [ -f "${ext_dir}/pgtap.control" ] \
-    && [ -f "${ext_dir}/plpgsql_check.control" ] && [ -f "${ext_dir}/vector.control" ]
+    && [ -f "${ext_dir}/plpgsql_check.control" ] && [ -f "${ext_dir}/vector.control" ] \
+    && grep -q '^trusted = true' "${ext_dir}/vector.control"
 }
 
+# On hosted Supabase, postgres (not a superuser) creates and drops vector: supautils lists it
+# among the privileged extensions. Marking it trusted gives postgres the same here.
+trust_vector() {
+  if [ -f "${ext_dir}/vector.control" ] && ! grep -q '^trusted = true' "${ext_dir}/vector.control"; then
+    echo "trusted = true" | $SUDO tee -a "${ext_dir}/vector.control" >/dev/null
+  fi
+}
+
+trust_vector
 if have_all; then
   exit 0
 fi
@@ -70,5 +80,6 @@ if [ ! -f "${ext_dir}/vector.control" ]; then
   rm -rf "$build"
 fi
 
+trust_vector
 have_all || { echo "PostgreSQL toolchain is still incomplete after installing" >&2; exit 1; }
 echo "PostgreSQL ${PG_MAJOR} toolchain ready"

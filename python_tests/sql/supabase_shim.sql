@@ -2,7 +2,8 @@
 -- installed, applied by the bootstrap superuser supabase_admin to each database (the roles come
 -- from supabase_roles.sql, once per cluster): schema auth (owned by supabase_admin) with
 -- auth.users and the JWT helper functions, with the grants hosted projects give postgres on
--- them; schema extensions with the extensions Supabase pre-creates; pg_cron in pg_catalog where
+-- them; schema extensions with the extensions Supabase pre-creates (pgcrypto: vector is created
+-- by the package as postgres, as supautils lets it on hosted Supabase); pg_cron in pg_catalog where
 -- it can be created, with the cron grants Supabase gives postgres; and the supabase_realtime
 -- publication, owned by postgres. Never part of the migrations. The harness skips it on a
 -- server where auth.users already exists (supabase start).
@@ -17,7 +18,6 @@ grant usage on schema extensions to anon, authenticated, service_role;
 grant all on schema extensions to postgres;
 
 create extension if not exists pgcrypto with schema extensions;
-create extension if not exists vector with schema extensions;
 
 create table if not exists auth.users (
     id uuid primary key default gen_random_uuid(),
