@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import time
 import uuid
 from typing import Callable, Iterator
 
@@ -54,8 +53,21 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         bench.render_chart()
 
 
+class _Janitor(DatabaseJanitor):
+    """Ends only client sessions before CREATE DATABASE ... TEMPLATE and DROP DATABASE: postgres
+    (not a superuser) may not end an autovacuum worker, and both commands end those themselves."""
+
+    @staticmethod
+    def _terminate_connection(cur, dbname: str) -> None:
+        cur.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = %s and backend_type = 'client backend'",
+            (dbname,),
+        )
+
+
 def _janitor(server: backends.Server, dbname: str, template: str | None = None) -> DatabaseJanitor:
-    return DatabaseJanitor(
+    return _Janitor(
         user=server.user, host=server.host, port=server.port, password=server.password,
         dbname=dbname, template_dbname=template, maintenance_dbname=server.maintenance_db,
     )
@@ -92,16 +104,7 @@ def _clone(server: backends.Server, template: str, label: str) -> tuple[Database
     label = re.sub(r"[^a-z0-9]+", "_", label.lower())[-30:]
     name = f"t_{os.getpid()}_{next(_clone_counter)}_{label}"
     janitor = _janitor(server, name, template)
-    for attempt in range(20):
-        try:
-            janitor.init()
-            break
-        except psycopg.errors.InsufficientPrivilege:
-            # an autovacuum worker is in the template: postgres (not a superuser) may not end
-            # it, and it ends by itself in a moment
-            if attempt == 19:
-                raise
-            time.sleep(0.25)
+    janitor.init()
     return janitor, server.url(name)
 
 

@@ -20,10 +20,12 @@ select p.oid::regprocedure::text as function, r.level, r.message, r.lineno,
 from pg_catalog.pg_proc as p
 join pg_catalog.pg_language as l on l.oid = p.prolang and l.lanname = 'plpgsql'
 left join lateral (
-    select tg.tgrelid from pg_catalog.pg_trigger as tg where tg.tgfoid = p.oid limit 1
+    select tg.tgrelid, tg.tgoldtable, tg.tgnewtable
+    from pg_catalog.pg_trigger as tg where tg.tgfoid = p.oid limit 1
 ) as t on true
 cross join lateral plpgsql_check_function_tb(
-    p.oid, coalesce(t.tgrelid, 0), fatal_errors => false, other_warnings => true
+    p.oid, coalesce(t.tgrelid, 0), fatal_errors => false, other_warnings => true,
+    oldtable => t.tgoldtable, newtable => t.tgnewtable
 ) as r
 where p.pronamespace = 'llm'::regnamespace
   and (p.prorettype <> 'trigger'::regtype or t.tgrelid is not null)

@@ -29,6 +29,13 @@ begin
     where r.period_type = p_period_type
         and r.period_start between p_first and p_last
         and (p_all_users or r.user_id is not distinct from p_user_id);
+    -- the usage of these periods may change: their quota escrow is recomputed before its next use
+    update llm.quota_escrow as e
+    set ready = false
+    where e.ready
+        and e.quota_period = p_period_type
+        and e.period_start between p_first and p_last
+        and (p_all_users or e.user_id = p_user_id);
     delete from llm.usage_rollup_members as m
     where m.period_type = p_period_type
         and m.period_start between p_first and p_last

@@ -30,7 +30,6 @@ returns uuid
 language plpgsql
 security definer
 set search_path = ''
-set enable_bitmapscan = off
 as $$
 declare
     -- only backends may call this, and resolve_user maps their UUIDs to themselves: the
@@ -40,15 +39,12 @@ declare
             then reserve_quota.user_id::uuid
         else llm.resolve_user(reserve_quota.user_id, false)
     end;
-    v_kinds constant text [] := array['token', 'cost', 'request'];
-    v_requested numeric [] := array[reserve_quota.tokens, reserve_quota.cost_usd, 1];
     v_tz text;
     v_ttl interval;
-    v_limited boolean;
-    v_unfolded bigint := 0;
-    v_reset_at timestamptz;
+    v_periods text [];
+    v_period text;
+    v_taken boolean := false;
     v_id uuid;
-    v record;
 begin
     if reserve_quota.tokens is null then
         raise exception 'tokens is required' using errcode = '22004';
@@ -64,66 +60,44 @@ begin
             using errcode = '22023';
     end if;
 
-    -- both settings and whether a hard quota applies, in one statement before any lock is
-    -- taken (STRICT: a missing setting is an error, never a NULL)
+    -- both settings and the periods with a hard quota, in one statement (STRICT: a missing
+    -- setting is an error, never a NULL)
     select
         tz.value #>> '{}',
         (ttl.value #>> '{}')::interval,
-        exists (select from llm.effective_quotas(v_user) as q where q.hard)
-    into strict v_tz, v_ttl, v_limited
+        array(select q.quota_period from llm.effective_quotas(v_user) as q where q.hard)
+    into strict v_tz, v_ttl, v_periods
     from llm.settings as tz
     cross join llm.settings as ttl
     where tz.key = 'period_timezone' and ttl.key = 'quota_reservation_ttl';
 
-    if v_limited then
-        -- one reserver per user at a time, until commit: no check-then-act window
-        perform pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtextextended('llm.quota_reservations/' || v_user::text, 0)
-        );
-        -- usage and open reservations of every hard quota's period, in one statement (one
-        -- snapshot, taken after the lock); the limits are then compared in period order
-        for v in
-            select
-                q.quota_period, p.period_start, u.unfolded_rows,
-                array[q.token_limit, q.cost_limit, q.request_limit] as limits,
-                array[u.tokens, u.cost_usd, u.requests] as used,
-                array[r.tokens, r.cost_usd, r.requests] as reserved
-            from llm.effective_quotas(v_user) as q
-            inner join llm.usage_periods(now(), v_tz) as p on p.period_type = q.quota_period
-            cross join lateral llm.period_usage(v_user, q.quota_period, p.period_start, v_tz) as u
-            cross join (
-                select
-                    coalesce(sum(x.tokens), 0) as tokens,
-                    coalesce(sum(x.cost_usd), 0) as cost_usd,
-                    count(*) as requests
-                from llm.quota_reservations as x
-                where x.user_id = v_user and x.expires_at > now()
-            ) as r
-            where q.hard
-            order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
-        loop
-            for k in 1..3 loop
-                -- a NULL limit is unlimited
-                if v.used[k] + v.reserved[k] + v_requested[k] > v.limits[k] then
-                    v_reset_at := (llm.usage_period_bounds(v.quota_period, v.period_start)).ends_at;
-                    raise exception '% % quota exceeded: limit %, used %, reserved %, requested %',
-                        v.quota_period, v_kinds[k], v.limits[k], v.used[k], v.reserved[k], v_requested[k]
-                        using errcode = 'PT429',
-                            detail = jsonb_build_object(
-                                'user_id', v_user, 'quota_period', v.quota_period,
-                                'limit_type', v_kinds[k], 'limit', v.limits[k], 'used', v.used[k],
-                                'reserved', v.reserved[k], 'requested', v_requested[k],
-                                'reset_at', v_reset_at
-                            )::text,
-                            hint = format('the %s quota resets at %s', v.quota_period, v_reset_at);
+    if pg_catalog.cardinality(v_periods) > 0 then
+        -- fast path: take the request from this session's shard of every hard period, all or
+        -- nothing (a subtransaction, so a shard that is short is not left locked)
+        begin
+            foreach v_period in array v_periods loop
+                update llm.quota_escrow as e
+                set free_tokens = e.free_tokens - reserve_quota.tokens,
+                    free_cost_usd = e.free_cost_usd - reserve_quota.cost_usd,
+                    free_requests = e.free_requests - 1
+                where e.user_id = v_user
+                    and e.quota_period = v_period
+                    and e.period_start = llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()))
+                    and e.shard = llm.quota_escrow_shard()
+                    and e.ready
+                    and (e.free_tokens is null or e.free_tokens >= reserve_quota.tokens)
+                    and (e.free_cost_usd is null or e.free_cost_usd >= reserve_quota.cost_usd)
+                    and (e.free_requests is null or e.free_requests >= 1);
+                if not found then
+                    raise exception using errcode = 'LLMQE';  -- caught below: take the slow path
                 end if;
             end loop;
-            v_unfolded := greatest(v_unfolded, v.unfolded_rows);
-        end loop;
-        -- a busy user's unfolded rows are folded here once a check summed 64 of them, so
-        -- checks stay cheap whatever the fold job's schedule; never waiting for a lock
-        if v_unfolded >= 64 then
-            perform llm.try_fold_user_journal(v_user, 1000);
+            v_taken := true;
+        exception when sqlstate 'LLMQE' then
+            v_taken := false;
+        end;
+        if not v_taken then
+            perform llm.quota_escrow_refill(v_user, reserve_quota.tokens, reserve_quota.cost_usd, v_tz);
         end if;
     end if;
 
@@ -134,7 +108,7 @@ begin
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, under a per-user lock, so concurrent callers can never over-grant. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of 16 escrow shards of the user''s remaining capacity (llm.quota_escrow), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles a reservation in the logging transaction (replaces the request log's no-op hook).
@@ -179,7 +153,8 @@ comment on function llm.release_reservation(uuid) is
 'Releases an open reservation (the request failed or was not made). Returns true, or false when it was already settled, released or swept. Service role only.';
 grant execute on function llm.release_reservation(uuid) to service_role;
 
--- Deletes expired reservations (they stopped counting at expiry already).
+-- Deletes expired reservations (they stopped counting at expiry already) and the escrow of
+-- periods that ended.
 create or replace function llm_private.sweep_quota_reservations()
 returns bigint
 language plpgsql
@@ -192,6 +167,13 @@ begin
     perform llm.require_admin('sweep reservations');
     delete from llm.quota_reservations as x where x.expires_at <= now();
     get diagnostics v_count = row_count;
+    -- escrow of periods that ended
+    delete from llm.quota_escrow as e
+    where e.period_start < (
+        select p.period_start
+        from llm.usage_periods(now(), llm_private.setting_text('period_timezone')) as p
+        where p.period_type = e.quota_period
+    );
     return v_count;
 end;
 $$;

@@ -36,6 +36,15 @@ for select to authenticated using (
 comment on policy "Users read their own reservations and admins read all" on llm.quota_reservations is
 'A signed-in user sees the quota held by their requests in flight. Package admins see every open quota reservation.';
 
+drop policy if exists "Users read their own quota escrow and admins read all" on llm.quota_escrow;
+create policy "Users read their own quota escrow and admins read all" on llm.quota_escrow
+for select to authenticated using (
+    (user_id = (select auth.uid()))
+    or (select llm_private.is_admin())
+);
+comment on policy "Users read their own quota escrow and admins read all" on llm.quota_escrow is
+'A signed-in user sees the escrow of their own hard quotas. Package admins see every user''s.';
+
 drop policy if exists "Admins read usage backfills" on llm.usage_backfills;
 create policy "Admins read usage backfills" on llm.usage_backfills
 for select to authenticated using ((select llm_private.is_admin()));

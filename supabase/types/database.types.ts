@@ -113,6 +113,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"quota_escrow": {
+                  Row: {
+                    "free_cost_usd": number | null,"free_requests": number | null,"free_tokens": number | null,"period_start": string,"quota_period": string,"ready": boolean,"shard": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "free_cost_usd"?: number | null,"free_requests"?: number | null,"free_tokens"?: number | null,"period_start": string,"quota_period": string,"ready"?: boolean,"shard": number,"user_id": string
+                  }
+                  Update: {
+                    "free_cost_usd"?: number | null,"free_requests"?: number | null,"free_tokens"?: number | null,"period_start"?: string,"quota_period"?: string,"ready"?: boolean,"shard"?: number,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"quota_reservations": {
                   Row: {
                     "cost_usd": number,"created_at": string,"expires_at": string,"id": string,"tokens": number,"user_id": string
@@ -1116,6 +1130,15 @@ isOneToOne: false
                            },
 "purge_deleted_conversations":
 { Args: Record<PropertyKey, never>; Returns: number
+                           },
+"quota_escrow_refill":
+{ Args: { "p_cost_usd": number,"p_tokens": number,"p_tz": string,"p_user_id": string }; Returns: undefined
+                           },
+"quota_escrow_shard":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
+"quota_escrow_take":
+{ Args: { "p_changes": Json }; Returns: undefined
                            },
 "raw_usage_kept_since":
 { Args: Record<PropertyKey, never>; Returns: string

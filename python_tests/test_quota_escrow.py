@@ -1,0 +1,192 @@
+"""The quota escrow behind reserve_quota: shards of each user's remaining capacity that always
+sum to limit - usage - open reservations, zero over-grants with 64 connections on one user,
+every unit of capacity usable, and nothing lost or granted twice after a backend is killed
+between reserve and settle."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from harness import migrate
+from harness.client import Api
+from harness.cluster import throwaway_cluster
+from test_usage_metering_concurrency import run_threads
+
+ESCROW_VS_TRUTH = """
+    select q.quota_period,
+           q.token_limit - u.tokens - r.tokens as truth,
+           (select sum(e.free_tokens) from llm.quota_escrow as e
+            where e.user_id = q.user_id and e.quota_period = q.quota_period
+              and e.period_start = llm.usage_period_start(q.quota_period, now())) as escrow,
+           (select bool_and(e.ready) from llm.quota_escrow as e
+            where e.user_id = q.user_id and e.quota_period = q.quota_period
+              and e.period_start = llm.usage_period_start(q.quota_period, now())) as ready
+    from llm.usage_quotas as q
+    cross join lateral llm.usage_totals(q.user_id, q.quota_period,
+                                        llm.usage_period_start(q.quota_period, now())) as u
+    cross join lateral (
+        select coalesce(sum(x.tokens), 0) as tokens from llm.quota_reservations as x
+        where x.user_id = q.user_id and x.expires_at > now()
+    ) as r
+    where q.user_id = llm.user_uuid(%s) and q.hard
+"""
+
+
+def uid() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}"
+
+
+def escrow_matches_truth(conn: psycopg.Connection, user: str) -> list:
+    """Periods whose ready escrow does not sum to limit - used - reserved."""
+    return [row for row in conn.execute(ESCROW_VS_TRUTH, (user,)).fetchall()
+            if row[3] and row[1] != row[2]]
+
+
+def test_the_escrow_follows_usage_releases_and_quota_changes(service, superuser):
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    service.rpc("set_user_quota", user_id=user, quota_period="monthly", hard=True,
+                token_limit=5000)
+    first = service.rpc("reserve_quota", user_id=user, tokens=100)
+    assert escrow_matches_truth(superuser, user) == []
+    assert superuser.execute(ESCROW_VS_TRUTH, (user,)).fetchall()[0][3] is True
+    # settled with more than reserved, an unreserved request, a release, a cost correction
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                prompt_tokens=150, completion_tokens=0, reservation_id=str(first))
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                prompt_tokens=70, completion_tokens=5)
+    second = service.rpc("reserve_quota", user_id=user, tokens=200)
+    assert service.rpc("release_reservation", reservation_id=str(second)) is True
+    service.rpc("reserve_quota", user_id=user, tokens=300)
+    assert escrow_matches_truth(superuser, user) == []
+    # a lower limit: recomputed before the next use, and refused when it no longer fits
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=600)
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=100)
+    assert exc.value.sqlstate == "PT429" and "daily token quota exceeded" in str(exc.value)
+    assert service.rpc("reserve_quota", user_id=user, tokens=75)
+    assert escrow_matches_truth(superuser, user) == []
+
+
+def test_users_without_hard_quotas_keep_no_escrow(service, superuser):
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=False, token_limit=10)
+    assert service.rpc("reserve_quota", user_id=user, tokens=100)
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user, prompt_tokens=5)
+    assert superuser.execute("select count(*) from llm.quota_escrow where user_id = llm.user_uuid(%s)",
+                             (user,)).fetchone()[0] == 0
+
+
+def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):
+    alice, bob = make_user(), make_user()
+    for user in (alice, bob):
+        service.rpc("set_user_quota", user_id=str(user.id), quota_period="daily", hard=True,
+                    token_limit=100)
+        service.rpc("reserve_quota", user_id=str(user.id), tokens=1)
+    rows = as_user(alice).sql("select distinct user_id from llm.quota_escrow")
+    assert [str(r["user_id"]) for r in rows] == [str(alice.id)]
+
+
+def test_64_connections_on_one_user_never_over_grant_and_use_every_unit(connect, service,
+                                                                          superuser):
+    """Reserve, log with the actual usage (at most the reservation) or release, and log some
+    requests with no reservation, from 64 connections at once, until refused."""
+    user = uid()
+    limit = 3000
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                token_limit=limit)
+    apis = [Api(connect(), "service_role") for _ in range(64)]
+    refusals: list[str] = []
+
+    def worker(api: Api, seed: int):
+        def run():
+            rnd = random.Random(seed)
+            while True:
+                try:
+                    rid = api.rpc("reserve_quota", user_id=user, tokens=10)
+                except psycopg.Error as exc:
+                    refusals.append(exc.sqlstate)
+                    return
+                if rnd.random() < 0.2:
+                    api.rpc("release_reservation", reservation_id=str(rid))
+                else:
+                    api.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                            prompt_tokens=rnd.randint(0, 10), completion_tokens=0,
+                            total_tokens=10, reservation_id=str(rid))
+        return run
+
+    assert run_threads([worker(a, i) for i, a in enumerate(apis)]) == []
+    assert set(refusals) == {"PT429"}
+    used = superuser.execute(
+        "select coalesce(sum(tokens_total), 0) from llm.request_logs where user_id = llm.user_uuid(%s)",
+        (user,)).fetchone()[0]
+    open_reserved = superuser.execute(
+        "select coalesce(sum(tokens), 0) from llm.quota_reservations where user_id = llm.user_uuid(%s)",
+        (user,)).fetchone()[0]
+    # every grant fitted (zero over-grants), and the last refusals left less than one request
+    assert used + open_reserved <= limit
+    assert limit - used - open_reserved < 10
+    assert escrow_matches_truth(superuser, user) == []
+
+
+@pytest.fixture(scope="module")
+def crash_cluster():
+    cluster = throwaway_cluster(fast=False)
+    migrate.apply_shim(cluster.admin_url())
+    migrate.apply_migrations(cluster.url())
+    yield cluster
+    cluster.destroy()
+
+
+def test_a_backend_killed_between_reserve_and_settle_loses_nothing(crash_cluster):
+    url = crash_cluster.url()
+    user = uid()
+    with psycopg.connect(url, autocommit=True) as conn:
+        service = Api(conn, "service_role")
+        service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                    token_limit=100)
+        held = service.rpc("reserve_quota", user_id=user, tokens=60)
+    # a second backend reserves inside its own transaction and is killed before committing;
+    # crash recovery empties the unlogged marker, which tells when the restart is over
+    with psycopg.connect(crash_cluster.admin_url(), autocommit=True) as conn:
+        conn.execute("create unlogged table if not exists public.crash_marker (x int)")
+        conn.execute("grant select on public.crash_marker to postgres")
+        conn.execute("insert into public.crash_marker values (1)")
+    victim = psycopg.connect(url)  # not autocommit: the reservation stays uncommitted
+    victim.execute("select llm.reserve_quota(%s, 40)", (user,))
+    os.kill(victim.info.backend_pid, signal.SIGKILL)
+    victim.close()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            conn = psycopg.connect(url, autocommit=True)
+            if conn.execute("select count(*) from public.crash_marker").fetchone()[0] == 0:
+                Api(conn, "service_role").rpc("version")
+                break
+            conn.close()
+        except psycopg.OperationalError:
+            pass
+        assert time.monotonic() < deadline, "the server did not restart"
+        time.sleep(0.1)
+    with conn:
+        service = Api(conn, "service_role")
+        # the committed reservation survived, the killed one left nothing behind
+        assert conn.execute("select array_agg(id) from llm.quota_reservations"
+                            " where user_id = llm.user_uuid(%s)", (user,)).fetchone()[0] == [held]
+        assert service.rpc("reserve_quota", user_id=user, tokens=40)
+        with pytest.raises(psycopg.Error) as exc:
+            service.rpc("reserve_quota", user_id=user, tokens=1)
+        assert exc.value.sqlstate == "PT429"
+        assert escrow_matches_truth(conn, user) == []
+        # the killed process's client settles the held reservation after the restart
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                    prompt_tokens=20, completion_tokens=0, reservation_id=str(held))
+        assert service.rpc("reserve_quota", user_id=user, tokens=40)
+        assert escrow_matches_truth(conn, user) == []

@@ -1,0 +1,244 @@
+-- The quota escrow: shards of remaining capacity kept in step with usage and reservations,
+-- and recomputed from the usage itself when they run short.
+
+-- The shard a session takes from and gives back to: one per backend, so concurrent sessions
+-- of one user mostly work on different rows.
+create or replace function llm.quota_escrow_shard()
+returns smallint
+language sql
+stable
+set search_path = ''
+as $$
+    select (pg_catalog.pg_backend_pid() % 16)::smallint;
+$$;
+comment on function llm.quota_escrow_shard() is
+'Shard of llm.quota_escrow this session uses: its backend pid modulo 16.';
+
+-- Adds usage (positive) or gives back capacity (negative amounts) to the current periods'
+-- escrow of the users it concerns, for their hard quotas only. Rows not computed yet (ready
+-- false) only accumulate: they are recomputed from the usage before any use.
+create or replace function llm.quota_escrow_take(p_changes jsonb)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_tz text := llm_private.setting_text('period_timezone');
+begin
+    insert into llm.quota_escrow as e (
+        user_id, quota_period, period_start, shard, free_tokens, free_cost_usd, free_requests
+    )
+    select
+        c.user_id, p.period_type, p.period_start, llm.quota_escrow_shard(),
+        -sum(c.tokens), -sum(c.cost_usd), -sum(c.requests)
+    from pg_catalog.jsonb_to_recordset(p_changes) as c (
+        user_id uuid, occurred_at timestamptz, tokens numeric, cost_usd numeric, requests numeric
+    )
+    cross join lateral llm.usage_periods(c.occurred_at, v_tz) as p
+    inner join llm.usage_periods(now(), v_tz) as cur
+        on cur.period_type = p.period_type and cur.period_start = p.period_start
+    where c.user_id is not null
+        and exists (
+            select from llm.effective_quotas(c.user_id) as q
+            where q.hard and q.quota_period = p.period_type
+        )
+    group by c.user_id, p.period_type, p.period_start
+    order by c.user_id, p.period_type, p.period_start
+    on conflict (user_id, quota_period, period_start, shard) do update
+        set free_tokens = e.free_tokens + excluded.free_tokens,
+            free_cost_usd = e.free_cost_usd + excluded.free_cost_usd,
+            free_requests = e.free_requests + excluded.free_requests;
+end;
+$$;
+comment on function llm.quota_escrow_take(jsonb) is
+'Moves the escrow of the current periods by usage given as a JSON array of {user_id, occurred_at, tokens, cost_usd, requests} (negative amounts give capacity back), for hard quotas only. Internal: called by the escrow triggers.';
+
+-- Usage logged (any writer of the journal: log_request, batches, cost corrections).
+create or replace function llm.quota_escrow_on_usage()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (select from llm.usage_quotas as q where q.hard) then
+        perform llm.quota_escrow_take((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'user_id', n.user_id, 'occurred_at', n.occurred_at, 'tokens', n.total_tokens,
+                'cost_usd', coalesce(n.cost_usd, 0), 'requests', n.requests
+            ))
+            from new_rows as n
+            where n.user_id is not null
+        ));
+    end if;
+    return null;
+end;
+$$;
+comment on function llm.quota_escrow_on_usage() is
+'Trigger on llm.usage_journal: logged usage leaves the escrow of the user''s hard quotas.';
+
+drop trigger if exists llm_quota_escrow_on_usage on llm.usage_journal;
+create trigger llm_quota_escrow_on_usage
+after insert on llm.usage_journal
+referencing new table as new_rows
+for each statement execute function llm.quota_escrow_on_usage();
+
+-- Reservations ended (settled with the logged request, released, swept): their capacity
+-- returns to the escrow of the current periods, which counted them as reserved.
+create or replace function llm.quota_escrow_on_release()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (select from llm.usage_quotas as q where q.hard) then
+        perform llm.quota_escrow_take((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'user_id', o.user_id, 'occurred_at', now(), 'tokens', -o.tokens,
+                'cost_usd', -o.cost_usd, 'requests', -1
+            ))
+            from old_rows as o
+        ));
+    end if;
+    return null;
+end;
+$$;
+comment on function llm.quota_escrow_on_release() is
+'Trigger on llm.quota_reservations: an ended reservation gives its capacity back to the escrow of the user''s hard quotas.';
+
+drop trigger if exists llm_quota_escrow_on_release on llm.quota_reservations;
+create trigger llm_quota_escrow_on_release
+after delete on llm.quota_reservations
+referencing old table as old_rows
+for each statement execute function llm.quota_escrow_on_release();
+
+-- A quota set, changed or cleared: the escrow it concerns is recomputed before its next use.
+create or replace function llm.quota_escrow_on_quota_change()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_row llm.usage_quotas := case when tg_op = 'DELETE' then old else new end;
+begin
+    update llm.quota_escrow as e
+    set ready = false
+    where e.ready
+        and e.quota_period = v_row.quota_period
+        and (v_row.user_id is null or e.user_id = v_row.user_id);
+    return null;
+end;
+$$;
+comment on function llm.quota_escrow_on_quota_change() is
+'Trigger on llm.usage_quotas: marks the escrow of the changed quota (every user''s, for the default) to be recomputed.';
+
+drop trigger if exists llm_quota_escrow_on_quota_change on llm.usage_quotas;
+create trigger llm_quota_escrow_on_quota_change
+after insert or update or delete on llm.usage_quotas
+for each row execute function llm.quota_escrow_on_quota_change();
+
+-- The slow path of llm.reserve_quota(): under the user's lock, with every shard of the user's
+-- hard periods locked, recomputes the capacity from the usage itself (rollups, unfolded journal,
+-- open reservations), refuses with PT429 when the request does not fit, else hands the
+-- remaining capacity minus the request to the shards, evenly.
+create or replace function llm.quota_escrow_refill(
+    p_user_id uuid, p_tokens bigint, p_cost_usd numeric, p_tz text
+)
+returns void
+language plpgsql
+set search_path = ''
+set enable_bitmapscan = off
+as $$
+declare
+    v_kinds constant text [] := array['token', 'cost', 'request'];
+    v_requested numeric [] := array[p_tokens, p_cost_usd, 1];
+    v_unfolded bigint := 0;
+    v_reset_at timestamptz;
+    v_free numeric [];
+    v record;
+begin
+    -- one refill per user at a time, until commit
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('llm.quota_reservations/' || p_user_id::text, 0)
+    );
+    -- every shard of the current hard periods exists and is held: usage and releases of this
+    -- user now wait, and whatever committed before is in the sums below
+    insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
+    select p_user_id, q.quota_period, p.period_start, s.shard::smallint
+    from llm.effective_quotas(p_user_id) as q
+    inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
+    cross join pg_catalog.generate_series(0, 15) as s (shard)
+    where q.hard
+    order by 1, 2, 3, 4
+    on conflict (user_id, quota_period, period_start, shard) do nothing;
+    perform
+    from llm.quota_escrow as e
+    inner join llm.usage_periods(now(), p_tz) as p
+        on p.period_type = e.quota_period and p.period_start = e.period_start
+    where e.user_id = p_user_id
+    order by e.quota_period, e.shard
+    for update of e;
+    -- expired reservations stop counting here; deleting them now keeps a later sweep from
+    -- giving their capacity back twice
+    delete from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now();
+
+    -- usage and open reservations of every hard quota's period, in one statement (one
+    -- snapshot, taken after the locks); the limits are then compared in period order
+    for v in
+        select
+            q.quota_period, p.period_start, u.unfolded_rows,
+            array[q.token_limit, q.cost_limit, q.request_limit] as limits,
+            array[u.tokens, u.cost_usd, u.requests] as used,
+            array[r.tokens, r.cost_usd, r.requests] as reserved
+        from llm.effective_quotas(p_user_id) as q
+        inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
+        cross join lateral llm.period_usage(p_user_id, q.quota_period, p.period_start, p_tz) as u
+        cross join (
+            select
+                coalesce(sum(x.tokens), 0) as tokens,
+                coalesce(sum(x.cost_usd), 0) as cost_usd,
+                count(*) as requests
+            from llm.quota_reservations as x
+            where x.user_id = p_user_id and x.expires_at > now()
+        ) as r
+        where q.hard
+        order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
+    loop
+        v_free := array[null, null, null]::numeric [];
+        for k in 1..3 loop
+            -- a NULL limit is unlimited
+            if v.used[k] + v.reserved[k] + v_requested[k] > v.limits[k] then
+                v_reset_at := (llm.usage_period_bounds(v.quota_period, v.period_start)).ends_at;
+                raise exception '% % quota exceeded: limit %, used %, reserved %, requested %',
+                    v.quota_period, v_kinds[k], v.limits[k], v.used[k], v.reserved[k], v_requested[k]
+                    using errcode = 'PT429',
+                        detail = jsonb_build_object(
+                            'user_id', p_user_id, 'quota_period', v.quota_period,
+                            'limit_type', v_kinds[k], 'limit', v.limits[k], 'used', v.used[k],
+                            'reserved', v.reserved[k], 'requested', v_requested[k],
+                            'reset_at', v_reset_at
+                        )::text,
+                        hint = format('the %s quota resets at %s', v.quota_period, v_reset_at);
+            end if;
+            v_free[k] := v.limits[k] - v.used[k] - v.reserved[k] - v_requested[k];
+        end loop;
+        -- shard s gets an even share; shard 0 also the remainder, so the shards sum exactly
+        update llm.quota_escrow as e
+        set ready = true,
+            free_tokens = floor(v_free[1] / 16) + case when e.shard = 0 then v_free[1] - 16 * floor(v_free[1] / 16) else 0 end,
+            free_cost_usd = trunc(v_free[2] / 16, 12) + case when e.shard = 0 then v_free[2] - 16 * trunc(v_free[2] / 16, 12) else 0 end,
+            free_requests = floor(v_free[3] / 16) + case when e.shard = 0 then v_free[3] - 16 * floor(v_free[3] / 16) else 0 end
+        where e.user_id = p_user_id and e.quota_period = v.quota_period and e.period_start = v.period_start;
+        v_unfolded := greatest(v_unfolded, v.unfolded_rows);
+    end loop;
+    -- a busy user's unfolded rows are folded here once a check summed 64 of them, so
+    -- refills stay cheap whatever the fold job's schedule; never waiting for a lock
+    if v_unfolded >= 64 then
+        perform llm.try_fold_user_journal(p_user_id, 1000);
+    end if;
+end;
+$$;
+comment on function llm.quota_escrow_refill(uuid, bigint, numeric, text) is
+'Slow path of llm.reserve_quota(): recomputes the escrow of a user''s hard quotas from the usage under the user''s lock and grants the request from it, or raises PT429 with the limit, used, reserved and requested amounts. Internal.';
