@@ -17,7 +17,10 @@ comment on function llm.quota_escrow_shard() is
 -- Adds usage (positive) or gives back capacity (negative amounts) to the current periods'
 -- escrow of the users it concerns, for their hard quotas only. Rows not computed yet (ready
 -- false) only accumulate: they are recomputed from the usage before any use.
-create or replace function llm.quota_escrow_take(p_changes jsonb)
+create or replace function llm.quota_escrow_take(
+    p_user_ids uuid [], p_at timestamptz [], p_tokens numeric [], p_cost_usd numeric [],
+    p_requests numeric []
+)
 returns void
 language plpgsql
 set search_path = ''
@@ -29,29 +32,31 @@ begin
         user_id, quota_period, period_start, shard, free_tokens, free_cost_usd, free_requests
     )
     select
-        c.user_id, p.period_type, p.period_start, llm.quota_escrow_shard(),
+        c.user_id, cur.period_type, cur.period_start, llm.quota_escrow_shard(),
         -sum(c.tokens), -sum(c.cost_usd), -sum(c.requests)
-    from pg_catalog.jsonb_to_recordset(p_changes) as c (
-        user_id uuid, occurred_at timestamptz, tokens numeric, cost_usd numeric, requests numeric
-    )
-    cross join lateral llm.usage_periods(c.occurred_at, v_tz) as p
-    inner join llm.usage_periods(now(), v_tz) as cur
-        on cur.period_type = p.period_type and cur.period_start = p.period_start
+    from unnest(p_user_ids, p_at, p_tokens, p_cost_usd, p_requests)
+        as c (user_id, occurred_at, tokens, cost_usd, requests)
+    cross join llm.usage_periods(now(), v_tz) as cur
+    -- the quota in force for the user and period: their own row, else the default
+    inner join lateral (
+        select q.hard
+        from llm.usage_quotas as q
+        where q.quota_period = cur.period_type and (q.user_id = c.user_id or q.user_id is null)
+        order by q.user_id nulls last
+        limit 1
+    ) as q on q.hard
     where c.user_id is not null
-        and exists (
-            select from llm.effective_quotas(c.user_id) as q
-            where q.hard and q.quota_period = p.period_type
-        )
-    group by c.user_id, p.period_type, p.period_start
-    order by c.user_id, p.period_type, p.period_start
+        and llm.period_floor(cur.period_type, pg_catalog.timezone(v_tz, c.occurred_at)) = cur.period_start
+    group by c.user_id, cur.period_type, cur.period_start
+    order by c.user_id, cur.period_type, cur.period_start
     on conflict (user_id, quota_period, period_start, shard) do update
         set free_tokens = e.free_tokens + excluded.free_tokens,
             free_cost_usd = e.free_cost_usd + excluded.free_cost_usd,
             free_requests = e.free_requests + excluded.free_requests;
 end;
 $$;
-comment on function llm.quota_escrow_take(jsonb) is
-'Moves the escrow of the current periods by usage given as a JSON array of {user_id, occurred_at, tokens, cost_usd, requests} (negative amounts give capacity back), for hard quotas only. Internal: called by the escrow triggers.';
+comment on function llm.quota_escrow_take(uuid [], timestamptz [], numeric [], numeric [], numeric []) is
+'Moves the escrow of the current periods by usage given as parallel arrays (user, instant, tokens, cost, requests; negative amounts give capacity back), for hard quotas only. Internal: called by the escrow triggers.';
 
 -- Usage logged (any writer of the journal: log_request, batches, cost corrections).
 create or replace function llm.quota_escrow_on_usage()
@@ -60,16 +65,19 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v record;
 begin
     if exists (select from llm.usage_quotas as q where q.hard) then
-        perform llm.quota_escrow_take((
-            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'user_id', n.user_id, 'occurred_at', n.occurred_at, 'tokens', n.total_tokens,
-                'cost_usd', coalesce(n.cost_usd, 0), 'requests', n.requests
-            ))
-            from new_rows as n
-            where n.user_id is not null
-        ));
+        select
+            array_agg(n.user_id) as user_ids, array_agg(n.occurred_at) as at_,
+            array_agg(n.total_tokens::numeric) as tokens,
+            array_agg(coalesce(n.cost_usd, 0)) as cost_usd,
+            array_agg(n.requests::numeric) as requests
+        into v
+        from new_rows as n
+        where n.user_id is not null;
+        perform llm.quota_escrow_take(v.user_ids, v.at_, v.tokens, v.cost_usd, v.requests);
     end if;
     return null;
 end;
@@ -91,15 +99,17 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v record;
 begin
     if exists (select from llm.usage_quotas as q where q.hard) then
-        perform llm.quota_escrow_take((
-            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'user_id', o.user_id, 'occurred_at', now(), 'tokens', -o.tokens,
-                'cost_usd', -o.cost_usd, 'requests', -1
-            ))
-            from old_rows as o
-        ));
+        select
+            array_agg(o.user_id) as user_ids, array_agg(now()) as at_,
+            array_agg(-o.tokens::numeric) as tokens, array_agg(-o.cost_usd) as cost_usd,
+            array_agg(-1::numeric) as requests
+        into v
+        from old_rows as o;
+        perform llm.quota_escrow_take(v.user_ids, v.at_, v.tokens, v.cost_usd, v.requests);
     end if;
     return null;
 end;

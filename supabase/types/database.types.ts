@@ -1138,7 +1138,7 @@ isOneToOne: false
 { Args: Record<PropertyKey, never>; Returns: number
                            },
 "quota_escrow_take":
-{ Args: { "p_changes": Json }; Returns: undefined
+{ Args: { "p_at": (string)[],"p_cost_usd": (number)[],"p_requests": (number)[],"p_tokens": (number)[],"p_user_ids": (string)[] }; Returns: undefined
                            },
 "raw_usage_kept_since":
 { Args: Record<PropertyKey, never>; Returns: string
