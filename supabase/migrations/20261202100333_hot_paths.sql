@@ -431,7 +431,22 @@ begin
         -sum(c.tokens), -sum(c.cost_usd), -sum(c.requests)
     from unnest(p_user_ids, p_at, p_tokens, p_cost_usd, p_requests)
         as c (user_id, occurred_at, tokens, cost_usd, requests)
-    cross join llm.usage_periods(now(), v_tz) as cur
+    -- the current periods and each change's own, as llm.usage_periods() computes them
+    -- (spelled out: this runs with every logged request)
+    cross join lateral (
+        select pg_catalog.timezone(v_tz, now()) as now_local,
+            pg_catalog.timezone(v_tz, c.occurred_at) as at_local
+    ) as l
+    cross join lateral (
+        values
+        ('daily', l.now_local::date, l.at_local::date),
+        ('weekly', pg_catalog.date_trunc('week', l.now_local)::date,
+            pg_catalog.date_trunc('week', l.at_local)::date),
+        ('monthly', pg_catalog.date_trunc('month', l.now_local)::date,
+            pg_catalog.date_trunc('month', l.at_local)::date),
+        ('yearly', pg_catalog.date_trunc('year', l.now_local)::date,
+            pg_catalog.date_trunc('year', l.at_local)::date)
+    ) as cur (period_type, period_start, change_start)
     -- the quota in force for the user and period: their own row, else the default
     inner join lateral (
         select q.hard
@@ -440,8 +455,7 @@ begin
         order by q.user_id nulls last
         limit 1
     ) as q on q.hard
-    where c.user_id is not null
-        and llm.period_floor(cur.period_type, pg_catalog.timezone(v_tz, c.occurred_at)) = cur.period_start
+    where c.user_id is not null and cur.change_start = cur.period_start
     group by c.user_id, cur.period_type, cur.period_start
     order by c.user_id, cur.period_type, cur.period_start
     on conflict (user_id, quota_period, period_start, shard) do update
