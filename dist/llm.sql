@@ -7556,7 +7556,10 @@ begin
     select
         tz.value #>> '{}',
         (ttl.value #>> '{}')::interval,
-        array(select q.quota_period from llm.effective_quotas(v_user) as q where q.hard)
+        array(
+            select q.quota_period from llm.effective_quotas(v_user) as q
+            where q.hard order by q.quota_period  -- the order every writer takes them in
+        )
     into strict v_tz, v_ttl, v_periods
     from llm.settings as tz
     cross join llm.settings as ttl
@@ -7967,22 +7970,27 @@ begin
         pg_catalog.hashtextextended('llm.quota_reservations/' || p_user_id::text, 0)
     );
     -- every shard of the current hard periods exists and is held: usage and releases of this
-    -- user now wait, and whatever committed before is in the sums below
-    insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
-    select p_user_id, q.quota_period, p.period_start, s.shard::smallint
-    from llm.effective_quotas(p_user_id) as q
-    inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
-    cross join pg_catalog.generate_series(0, 15) as s (shard)
-    where q.hard
-    order by 1, 2, 3, 4
-    on conflict (user_id, quota_period, period_start, shard) do nothing;
-    perform
-    from llm.quota_escrow as e
-    inner join llm.usage_periods(now(), p_tz) as p
-        on p.period_type = e.quota_period and p.period_start = e.period_start
-    where e.user_id = p_user_id
-    order by e.quota_period, e.shard
-    for update of e;
+    -- user now wait, and whatever committed before is in the sums below. Period by period, in
+    -- the order writers take them, so that no one holds a row the other waits for.
+    for v in
+        select q.quota_period, p.period_start
+        from llm.effective_quotas(p_user_id) as q
+        inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
+        where q.hard
+        order by q.quota_period
+    loop
+        insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
+        select p_user_id, v.quota_period, v.period_start, s.shard::smallint
+        from pg_catalog.generate_series(0, 15) as s (shard)
+        order by s.shard
+        on conflict (user_id, quota_period, period_start, shard) do nothing;
+        perform
+        from llm.quota_escrow as e
+        where e.user_id = p_user_id and e.quota_period = v.quota_period
+            and e.period_start = v.period_start
+        order by e.shard
+        for update;
+    end loop;
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
     -- giving their capacity back twice
     delete from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now();

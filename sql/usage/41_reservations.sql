@@ -65,7 +65,10 @@ begin
     select
         tz.value #>> '{}',
         (ttl.value #>> '{}')::interval,
-        array(select q.quota_period from llm.effective_quotas(v_user) as q where q.hard)
+        array(
+            select q.quota_period from llm.effective_quotas(v_user) as q
+            where q.hard order by q.quota_period  -- the order every writer takes them in
+        )
     into strict v_tz, v_ttl, v_periods
     from llm.settings as tz
     cross join llm.settings as ttl
