@@ -7800,8 +7800,8 @@ comment on function llm.quota_escrow_shard() is
 -- escrow of the users it concerns, for their hard quotas only. Rows not computed yet (ready
 -- false) only accumulate: they are recomputed from the usage before any use.
 create or replace function llm.quota_escrow_take(
-    p_user_ids uuid [], p_at timestamptz [], p_tokens numeric [], p_cost_usd numeric [],
-    p_requests numeric []
+    p_user_ids uuid[], p_at timestamptz[], p_tokens numeric[], p_cost_usd numeric[],
+    p_requests numeric[]
 )
 returns void
 language plpgsql
@@ -7851,7 +7851,7 @@ begin
             free_requests = e.free_requests + excluded.free_requests;
 end;
 $$;
-comment on function llm.quota_escrow_take(uuid [], timestamptz [], numeric [], numeric [], numeric []) is
+comment on function llm.quota_escrow_take(uuid[], timestamptz[], numeric[], numeric[], numeric[]) is
 'Moves the escrow of the current periods by usage given as parallel arrays (user, instant, tokens, cost, requests; negative amounts give capacity back), for hard quotas only. Internal: called by the escrow triggers.';
 
 -- Usage logged (any writer of the journal: log_request, batches, cost corrections).
