@@ -201,3 +201,20 @@ end;
 $$;
 comment on function llm.request_field(jsonb, text, text) is
 'Field of a request payload as text, after checking it is an integer, number, boolean, text, uuid or time (22023 naming the field otherwise); NULL when absent.';
+
+-- Whether a string is a time llm.request_field() accepts, without raising: the batch check
+-- calls it for the times its regular expression cannot vouch for.
+create or replace function llm.is_request_time(p_value text)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    return isfinite(p_value::timestamptz);
+exception when others then
+    return false;
+end;
+$$;
+comment on function llm.is_request_time(text) is
+'True when p_value reads as a finite timestamptz (what llm.request_field(..., ''time'') accepts), false otherwise; never raises. Internal: called by llm.log_request_batch().';

@@ -72,34 +72,13 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-    v_ids bigint[] := '{}'::bigint[];
-    v_position integer := 0;
-    v_item jsonb;
-    v_state text;
-    v_message text;
-    v_hint text;
 begin
     if jsonb_typeof(log_requests.requests) is distinct from 'array' then
         raise exception 'requests must be a JSON array of request objects, got %',
             coalesce(jsonb_typeof(log_requests.requests), 'NULL')
             using errcode = '22023';
     end if;
-    begin
-        for v_item in select e from jsonb_array_elements(log_requests.requests) as e loop
-            v_ids := v_ids || llm.log_request_json(v_item);
-            v_position := v_position + 1;
-        end loop;
-    exception when others then
-        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
-            v_hint = pg_exception_hint;
-        if v_hint = '' then
-            raise exception 'requests[%]: %', v_position, v_message using errcode = v_state;
-        end if;
-        raise exception 'requests[%]: %', v_position, v_message
-            using errcode = v_state, hint = v_hint;
-    end;
-    return v_ids;
+    return (llm.log_request_batch(log_requests.requests, false)).ids;
 end;
 $$;
 comment on function llm.log_requests(jsonb) is
@@ -132,6 +111,18 @@ begin
         return next;
         return;
     end if;
+    begin
+        return query
+        select (x.o - 1)::integer, x.id, b.reject_ids[x.o], b.sqlstates[x.o], b.errors[x.o]
+        from llm.log_request_batch(try_log_requests.requests, true) as b
+        cross join lateral unnest(b.ids) with ordinality as x (id, o)
+        order by x.o;
+        return;
+    exception when others then
+        -- the batch failed as a whole (a deadlock, a lock timeout...): item by item, so that
+        -- only the items that fail on their own are dead-lettered
+        null;
+    end;
     for v_item, v_position in
         select e, (o - 1)::integer
         from jsonb_array_elements(try_log_requests.requests) with ordinality as a (e, o)
@@ -156,5 +147,5 @@ begin
 end;
 $$;
 comment on function llm.try_log_requests(jsonb) is
-'Never-raising logging of one JSON request object or an array of them: each is logged on its own; one that fails is stored in llm.request_log_rejects with its SQLSTATE and error. Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
+'Never-raising logging of one JSON request object or an array of them: the items are logged together, each one that cannot be logged is stored in llm.request_log_rejects with its SQLSTATE and error (the others are logged all the same). Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
 grant execute on function llm.try_log_requests(jsonb) to service_role;

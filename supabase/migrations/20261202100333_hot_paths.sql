@@ -39,6 +39,995 @@ grant select on llm.quota_escrow to authenticated, service_role;
 
 -- ==== changed definitions ====
 
+-- ---- sql/request_log/22_rejects.sql ----
+
+-- The dead letter: rejected requests and the JSON field readers batches use.
+
+-- Raises the error that explains why llm.log_request() refused its arguments.
+create or replace function llm.reject_request(
+    p_provider text,
+    p_model text,
+    p_request_type text,
+    p_success boolean,
+    p_prompt_tokens integer,
+    p_completion_tokens integer,
+    p_cached_tokens integer,
+    p_cache_write_tokens integer,
+    p_total_tokens integer,
+    p_cost_usd numeric,
+    p_cache_hit boolean,
+    p_audio_seconds numeric,
+    p_latency_ms integer,
+    p_time_to_first_token_ms integer,
+    p_status_code integer,
+    p_created_at timestamptz,
+    p_request_id text,
+    p_metadata jsonb
+)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_field text;
+    v_value bigint;
+begin
+    if p_provider is null or p_provider !~ '\S' then
+        raise exception 'provider is required (got %)', coalesce(quote_literal(p_provider), 'NULL')
+            using errcode = '22004';
+    end if;
+    if p_model is null or p_model !~ '\S' then
+        raise exception 'model is required (got %)', coalesce(quote_literal(p_model), 'NULL')
+            using errcode = '22004';
+    end if;
+    if length(p_provider) > 255 or length(p_model) > 255 then
+        raise exception '% must be at most 255 characters, got %',
+            case when length(p_provider) > 255 then 'provider' else 'model' end,
+            greatest(length(p_provider), length(p_model))
+            using errcode = '22023';
+    end if;
+    if p_request_type is null then
+        raise exception 'request_type must not be null' using errcode = '22004';
+    end if;
+    if not p_request_type = any(enum_range(null::llm.request_type)::text[]) then
+        raise exception 'request_type must be one of %, got %',
+            array_to_string(enum_range(null::llm.request_type), ', '), quote_literal(p_request_type)
+            using errcode = '22023';
+    end if;
+    if p_success is null then
+        raise exception 'success must not be null' using errcode = '22004';
+    end if;
+    select f.name, f.value into v_field, v_value
+    from (
+        values
+        (1, 'prompt_tokens', p_prompt_tokens),
+        (2, 'completion_tokens', p_completion_tokens),
+        (3, 'cached_tokens', p_cached_tokens),
+        (4, 'cache_write_tokens', p_cache_write_tokens),
+        (5, 'total_tokens', p_total_tokens),
+        (6, 'latency_ms', p_latency_ms),
+        (7, 'time_to_first_token_ms', p_time_to_first_token_ms)
+    ) as f (n, name, value)
+    where f.value < 0
+    order by f.n
+    limit 1;
+    if found then
+        raise exception '% must be >= 0, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0) > coalesce(p_prompt_tokens, 0)
+        then
+        raise exception 'cached_tokens + cache_write_tokens (%) exceed prompt_tokens (%)',
+            coalesce(p_cached_tokens, 0)::bigint + coalesce(p_cache_write_tokens, 0),
+            coalesce(p_prompt_tokens, 0)
+            using errcode = '22023',
+                hint = 'prompt_tokens counts every input token, cache reads and writes included';
+    end if;
+    if coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0) > 2147483647 then
+        raise exception 'prompt_tokens + completion_tokens must be at most 2147483647, got %',
+            coalesce(p_prompt_tokens, 0)::bigint + coalesce(p_completion_tokens, 0)
+            using errcode = '22023';
+    end if;
+    if not (p_cost_usd >= 0 and p_cost_usd < 'infinity'::numeric) then
+        raise exception 'cost_usd must be a finite number >= 0, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if p_cache_hit and p_cost_usd > 0 then
+        raise exception 'cost_usd must be 0 or omitted for a cache hit, got %', p_cost_usd
+            using errcode = '22023';
+    end if;
+    if not (p_audio_seconds >= 0 and p_audio_seconds < 'infinity'::numeric) then
+        raise exception 'audio_seconds must be a finite number >= 0, got %', p_audio_seconds
+            using errcode = '22023';
+    end if;
+    if p_status_code not between 100 and 599 then
+        raise exception 'status_code must be an HTTP status (100-599), got %', p_status_code
+            using errcode = '22023';
+    end if;
+    if not (p_created_at >= '2000-01-01 00:00:00+00'::timestamptz and p_created_at <= now() + interval '1 day')
+        then
+        raise exception 'created_at must lie between 2000-01-01 00:00:00+00 and one day after now(), got %',
+            p_created_at
+            using errcode = '22023';
+    end if;
+    if p_request_id !~ '\S' then
+        raise exception 'request_id must not be blank' using errcode = '22023';
+    end if;
+    if length(p_request_id) > 255 then
+        raise exception 'request_id must be at most 255 characters, got %', length(p_request_id)
+            using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_metadata) is distinct from 'object' then
+        raise exception 'metadata must be a JSON object, got %', coalesce(jsonb_typeof(p_metadata), 'NULL')
+            using errcode = '22023';
+    end if;
+    raise exception 'invalid request: provider %, model %', p_provider, p_model using errcode = '22023';
+end;
+$$;
+comment on function llm.reject_request(
+    text, text, text, boolean, integer, integer, integer, integer, integer, numeric, boolean,
+    numeric, integer, integer, integer, timestamptz, text, jsonb
+) is
+'Raises the specific error (22004 missing, 22023 invalid, naming the field) for arguments llm.log_request() found invalid.';
+
+-- Keeps stored payloads within the configured size.
+create or replace function llm.capped_body(p_body jsonb)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_text text;
+    v_max integer;
+begin
+    if p_body is null then
+        return null;
+    end if;
+    v_text := p_body::text;
+    v_max := llm_private.setting_text('request_log_body_max_bytes')::integer;
+    if octet_length(v_text) <= v_max then
+        return p_body;
+    end if;
+    return jsonb_build_object(
+        'truncated', true,
+        'original_bytes', octet_length(v_text),
+        'prefix', left(v_text, v_max)
+    );
+end;
+$$;
+comment on function llm.capped_body(jsonb) is
+'Returns a payload unchanged when within request_log_body_max_bytes, else {truncated: true, original_bytes, prefix: its first request_log_body_max_bytes characters as text}.';
+
+-- Reads one field of a JSON request payload as text after checking its JSON type, so a
+-- wrong type is an error naming the field rather than a cast failure naming nothing.
+create or replace function llm.request_field(p_request jsonb, p_field text, p_kind text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v jsonb := p_request -> p_field;
+    v_type text := jsonb_typeof(v);
+    v_text text := v #>> '{}';
+begin
+    if v is null or v_type = 'null' then
+        return null;
+    end if;
+    if p_kind = 'integer' and (v_type <> 'number' or v_text !~ '^-?\d{1,10}$'
+        or v_text::numeric not between -2147483648 and 2147483647) then
+        raise exception '% must be an integer, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'number' and v_type <> 'number' then
+        raise exception '% must be a number, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'boolean' and v_type <> 'boolean' then
+        raise exception '% must be true or false, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'text' and v_type <> 'string' then
+        raise exception '% must be a string, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'uuid' and (
+        v_type <> 'string'
+        or v_text !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+    ) then
+        raise exception '% must be a UUID, got %', p_field, v using errcode = '22023';
+    elsif p_kind = 'time' then
+        begin
+            if v_type <> 'string' or not isfinite(v_text::timestamptz) then
+                raise exception using errcode = '22007';
+            end if;
+        exception when others then
+            raise exception '% must be a finite ISO 8601 time, got %', p_field, v
+                using errcode = '22023';
+        end;
+    end if;
+    return v_text;
+end;
+$$;
+comment on function llm.request_field(jsonb, text, text) is
+'Field of a request payload as text, after checking it is an integer, number, boolean, text, uuid or time (22023 naming the field otherwise); NULL when absent.';
+
+-- Whether a string is a time llm.request_field() accepts, without raising: the batch check
+-- calls it for the times its regular expression cannot vouch for.
+create or replace function llm.is_request_time(p_value text)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    return isfinite(p_value::timestamptz);
+exception when others then
+    return false;
+end;
+$$;
+comment on function llm.is_request_time(text) is
+'True when p_value reads as a finite timestamptz (what llm.request_field(..., ''time'') accepts), false otherwise; never raises. Internal: called by llm.log_request_batch().';
+
+-- ---- sql/request_log/23_batches.sql ----
+
+-- Logging from JSON and in batches.
+
+-- Logs one request given as a JSON object with the parameter names of llm.log_request().
+create or replace function llm.log_request_json(p_request jsonb)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_unknown text;
+begin
+    if jsonb_typeof(p_request) is distinct from 'object' then
+        raise exception 'a request must be a JSON object, got %', coalesce(p_request::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    select string_agg(k, ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_request) as k
+    where k not in (
+        'provider', 'model', 'request_type', 'user_id', 'prompt_tokens', 'completion_tokens',
+        'cached_tokens', 'cost_usd', 'latency_ms', 'success', 'status_code', 'error_message',
+        'cache_hit', 'request_id', 'conversation_id', 'agent_id', 'metadata',
+        'cache_write_tokens', 'total_tokens', 'audio_seconds', 'time_to_first_token_ms',
+        'error_type', 'message_id', 'service', 'operation', 'request_body', 'response_body',
+        'created_at', 'reservation_id'
+    );
+    if v_unknown is not null then
+        raise exception 'unknown request field(s): %', v_unknown using errcode = '22023';
+    end if;
+    return llm.log_request(
+        provider => llm.request_field(p_request, 'provider', 'text'),
+        model => llm.request_field(p_request, 'model', 'text'),
+        request_type => coalesce(llm.request_field(p_request, 'request_type', 'text'), 'chat'),
+        user_id => llm.request_field(p_request, 'user_id', 'text'),
+        prompt_tokens => llm.request_field(p_request, 'prompt_tokens', 'integer')::integer,
+        completion_tokens => llm.request_field(p_request, 'completion_tokens', 'integer')::integer,
+        cached_tokens => llm.request_field(p_request, 'cached_tokens', 'integer')::integer,
+        cost_usd => llm.request_field(p_request, 'cost_usd', 'number')::numeric,
+        latency_ms => llm.request_field(p_request, 'latency_ms', 'integer')::integer,
+        success => coalesce(llm.request_field(p_request, 'success', 'boolean')::boolean, true),
+        status_code => llm.request_field(p_request, 'status_code', 'integer')::integer,
+        error_message => llm.request_field(p_request, 'error_message', 'text'),
+        cache_hit => coalesce(llm.request_field(p_request, 'cache_hit', 'boolean')::boolean, false),
+        request_id => llm.request_field(p_request, 'request_id', 'text'),
+        conversation_id => llm.request_field(p_request, 'conversation_id', 'text'),
+        agent_id => llm.request_field(p_request, 'agent_id', 'uuid')::uuid,
+        metadata => coalesce(nullif(p_request -> 'metadata', 'null'), '{}'),
+        cache_write_tokens => llm.request_field(p_request, 'cache_write_tokens', 'integer')::integer,
+        total_tokens => llm.request_field(p_request, 'total_tokens', 'integer')::integer,
+        audio_seconds => llm.request_field(p_request, 'audio_seconds', 'number')::numeric,
+        time_to_first_token_ms => llm.request_field(
+            p_request, 'time_to_first_token_ms', 'integer'
+        )::integer,
+        error_type => llm.request_field(p_request, 'error_type', 'text'),
+        message_id => llm.request_field(p_request, 'message_id', 'uuid')::uuid,
+        service => llm.request_field(p_request, 'service', 'text'),
+        operation => llm.request_field(p_request, 'operation', 'text'),
+        request_body => nullif(p_request -> 'request_body', 'null'),
+        response_body => nullif(p_request -> 'response_body', 'null'),
+        created_at => llm.request_field(p_request, 'created_at', 'time')::timestamptz,
+        reservation_id => llm.request_field(p_request, 'reservation_id', 'uuid')::uuid
+    );
+end;
+$$;
+comment on function llm.log_request_json(jsonb) is
+'llm.log_request() for one JSON object whose keys are its parameter names; unknown keys and wrongly typed values raise 22023 naming the field.';
+
+-- Logs a batch in one call: all or nothing, so a bad item never half-logs a batch.
+create or replace function llm.log_requests(requests jsonb)
+returns bigint[]
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if jsonb_typeof(log_requests.requests) is distinct from 'array' then
+        raise exception 'requests must be a JSON array of request objects, got %',
+            coalesce(jsonb_typeof(log_requests.requests), 'NULL')
+            using errcode = '22023';
+    end if;
+    return (llm.log_request_batch(log_requests.requests, false)).ids;
+end;
+$$;
+comment on function llm.log_requests(jsonb) is
+'Logs a JSON array of requests (keys as the parameters of llm.log_request) in one transaction and returns their ids in order. A bad item raises its error prefixed with requests[i] (0-based) and nothing is logged. Service role only.';
+grant execute on function llm.log_requests(jsonb) to service_role;
+
+-- Logs what it can and dead-letters the rest, so logging never breaks the caller nor loses data.
+create or replace function llm.try_log_requests(requests jsonb)
+returns table (item integer, id bigint, reject_id bigint, sqlstate text, error text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_item jsonb;
+    v_position integer;
+begin
+    if jsonb_typeof(try_log_requests.requests) = 'object' then
+        try_log_requests.requests := jsonb_build_array(try_log_requests.requests);
+    end if;
+    if jsonb_typeof(try_log_requests.requests) is distinct from 'array' then
+        item := 0;
+        id := null;
+        sqlstate := '22023';
+        error := 'requests must be a JSON object or an array of them, got '
+            || coalesce(jsonb_typeof(try_log_requests.requests), 'NULL');
+        insert into llm.request_log_rejects as r (payload, sqlstate, error)
+        values (try_log_requests.requests, try_log_requests.sqlstate, try_log_requests.error)
+        returning r.id into try_log_requests.reject_id;
+        return next;
+        return;
+    end if;
+    begin
+        return query
+        select (x.o - 1)::integer, x.id, b.reject_ids[x.o], b.sqlstates[x.o], b.errors[x.o]
+        from llm.log_request_batch(try_log_requests.requests, true) as b
+        cross join lateral unnest(b.ids) with ordinality as x (id, o)
+        order by x.o;
+        return;
+    exception when others then
+        -- the batch failed as a whole (a deadlock, a lock timeout...): item by item, so that
+        -- only the items that fail on their own are dead-lettered
+        null;
+    end;
+    for v_item, v_position in
+        select e, (o - 1)::integer
+        from jsonb_array_elements(try_log_requests.requests) with ordinality as a (e, o)
+    loop
+        item := v_position;
+        id := null;
+        reject_id := null;
+        sqlstate := null;
+        error := null;
+        begin
+            id := llm.log_request_json(v_item);
+        exception when others then
+            get stacked diagnostics
+                try_log_requests.sqlstate = returned_sqlstate,
+                try_log_requests.error = message_text;
+            insert into llm.request_log_rejects as r (payload, sqlstate, error)
+            values (v_item, try_log_requests.sqlstate, try_log_requests.error)
+            returning r.id into try_log_requests.reject_id;
+        end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.try_log_requests(jsonb) is
+'Never-raising logging of one JSON request object or an array of them: the items are logged together, each one that cannot be logged is stored in llm.request_log_rejects with its SQLSTATE and error (the others are logged all the same). Returns one row per item (0-based): its id, or its reject_id, sqlstate and error. Service role only.';
+grant execute on function llm.try_log_requests(jsonb) to service_role;
+
+-- ---- sql/request_log/25_batch_items.sql ----
+
+-- Reading a batch: every item of a JSON array checked, typed, resolved and priced at once.
+
+-- The items of a batch as llm.log_request_json() would pass them to llm.log_request(), in one
+-- statement: whether each is well formed and valid (a predicate: the single-row path says
+-- why an item is not), its values typed, its user and conversation resolved, its registry
+-- price, and a request log id drawn for it.
+create or replace function llm.request_batch_items(p_requests jsonb)
+returns table (
+    idx integer, id bigint, provider text, model text, request_type text, user_text text,
+    prompt_tokens integer, completion_tokens integer, cached_tokens integer, cost_usd numeric,
+    latency_ms integer, success boolean, status_code integer, error_message text,
+    cache_hit boolean, request_id text, agent_id uuid, metadata jsonb, cache_write_tokens integer,
+    total_tokens integer, audio_seconds numeric, time_to_first_token_ms integer, error_type text,
+    message_id uuid, service text, operation text, request_body jsonb, response_body jsonb,
+    reservation_id uuid, at timestamptz, user_is_uuid boolean, user_id uuid, conversation_id uuid,
+    state text, price numeric
+)
+language plpgsql
+set search_path = ''
+-- planned once per session: a custom plan per call costs about as much as the work
+set plan_cache_mode = force_generic_plan
+-- each item is looked at once: caching the per-item subqueries only costs
+set enable_memoize = off
+as $$
+#variable_conflict use_column
+begin
+    return query
+    -- the registry prices of the models named (periods never overlap: at most one is in
+    -- force at a time), read once; a price left NULL counts as llm.log_request() counts it
+    with prices as materialized (
+        select
+            m.provider, m.model, m.effective_from, m.effective_to,
+            coalesce(m.input_per_mtok, 0) as input_rate,
+            coalesce(m.cached_input_per_mtok, m.input_per_mtok, 0) as cached_rate,
+            coalesce(m.cache_write_per_mtok, m.input_per_mtok, 0) as cache_write_rate,
+            coalesce(m.output_per_mtok, 0) as output_rate,
+            coalesce(m.per_audio_second, 0) as audio_rate,
+            coalesce(m.per_request, 0) as request_rate
+        from llm.model_prices as m
+        where (m.provider, m.model) in (
+            select e.e ->> 'provider', e.e ->> 'model'
+            from jsonb_array_elements(p_requests) as e (e)
+            where jsonb_typeof(e.e) = 'object'
+        )
+    )
+
+    select
+        (a.o - 1)::integer as idx,
+        a.id,
+        v.provider, v.model, coalesce(v.request_type, 'chat') as request_type,
+        v.user_id as user_text, v.prompt_tokens, v.completion_tokens, v.cached_tokens,
+        v.cost_usd, v.latency_ms, coalesce(v.success, true) as success, v.status_code,
+        v.error_message, coalesce(v.cache_hit, false) as cache_hit, v.request_id,
+        v.agent_id, coalesce(v.metadata, '{}'::jsonb) as metadata, v.cache_write_tokens,
+        v.total_tokens, v.audio_seconds, v.time_to_first_token_ms, v.error_type,
+        v.message_id, v.service, v.operation, v.request_body, v.response_body,
+        v.reservation_id,
+        coalesce(v.created_at, now()) as at,
+        u.user_is_uuid,
+        r.user_id, r.conversation_id,
+        case when c.bad then 'b' else 'f' end as state,
+        -- the formula of llm.log_request(), when the caller gave no cost (or a cache hit)
+        case
+            when p.provider is not null
+                then trim_scale(
+                    (
+                        (
+                            coalesce(v.prompt_tokens, 0) - coalesce(v.cached_tokens, 0)
+                            - coalesce(v.cache_write_tokens, 0)
+                        ) * p.input_rate
+                        + coalesce(v.cached_tokens, 0) * p.cached_rate
+                        + coalesce(v.cache_write_tokens, 0) * p.cache_write_rate
+                        + coalesce(v.completion_tokens, 0) * p.output_rate
+                    ) * 0.000001
+                    + coalesce(v.audio_seconds, 0) * p.audio_rate
+                    + p.request_rate
+                )
+        end as price
+    from (
+        -- ids are drawn as the items are read, so they ascend with the input order
+        select x.e, x.o, nextval('llm.request_logs_id_seq') as id
+        from jsonb_array_elements(p_requests) with ordinality as x (e, o)
+        offset 0
+    ) as a
+    -- a JSON null reads as SQL NULL, as llm.request_field() reads it
+    cross join lateral jsonb_to_record(
+        case when jsonb_typeof(a.e) = 'object' then a.e else '{}'::jsonb end
+    ) as j (
+        provider jsonb, model jsonb, request_type jsonb, user_id jsonb, prompt_tokens jsonb,
+        completion_tokens jsonb, cached_tokens jsonb, cost_usd jsonb, latency_ms jsonb,
+        success jsonb, status_code jsonb, error_message jsonb, cache_hit jsonb,
+        request_id jsonb, conversation_id jsonb, agent_id jsonb, cache_write_tokens jsonb,
+        total_tokens jsonb, audio_seconds jsonb, time_to_first_token_ms jsonb,
+        error_type jsonb, message_id jsonb, service jsonb, operation jsonb,
+        created_at jsonb, reservation_id jsonb
+    )
+    -- what llm.log_request_json() refuses before calling llm.log_request(): not an
+    -- object, an unknown key, a value of the wrong JSON type for llm.request_field()
+    cross join lateral (
+        select
+            jsonb_typeof(a.e) = 'object'
+            and a.e - array[
+                'provider', 'model', 'request_type', 'user_id', 'prompt_tokens',
+                'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'success',
+                'status_code', 'error_message', 'cache_hit', 'request_id', 'conversation_id',
+                'agent_id', 'metadata', 'cache_write_tokens', 'total_tokens', 'audio_seconds',
+                'time_to_first_token_ms', 'error_type', 'message_id', 'service', 'operation',
+                'request_body', 'response_body', 'created_at', 'reservation_id'
+            ] = '{}'::jsonb
+            and (j.provider is null or jsonb_typeof(j.provider) = 'string')
+            and (j.model is null or jsonb_typeof(j.model) = 'string')
+            and (j.request_type is null or jsonb_typeof(j.request_type) = 'string')
+            and (j.user_id is null or jsonb_typeof(j.user_id) = 'string')
+            and (j.error_message is null or jsonb_typeof(j.error_message) = 'string')
+            and (j.request_id is null or jsonb_typeof(j.request_id) = 'string')
+            and (j.conversation_id is null or jsonb_typeof(j.conversation_id) = 'string')
+            and (j.error_type is null or jsonb_typeof(j.error_type) = 'string')
+            and (j.service is null or jsonb_typeof(j.service) = 'string')
+            and (j.operation is null or jsonb_typeof(j.operation) = 'string')
+            and (j.cost_usd is null or jsonb_typeof(j.cost_usd) = 'number')
+            and (j.audio_seconds is null or jsonb_typeof(j.audio_seconds) = 'number')
+            and (j.success is null or jsonb_typeof(j.success) = 'boolean')
+            and (j.cache_hit is null or jsonb_typeof(j.cache_hit) = 'boolean')
+            -- an integer: a JSON number whose text matches ^-?\d{1,10}$ within int4, that
+            -- is one in that range without a fraction (numbers sort apart from other JSON
+            -- values, and numeric_out never writes an exponent)
+            and case when j.prompt_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.prompt_tokens::numeric) = 0 else j.prompt_tokens is null end
+            and case when j.completion_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.completion_tokens::numeric) = 0 else j.completion_tokens is null end
+            and case when j.cached_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.cached_tokens::numeric) = 0 else j.cached_tokens is null end
+            and case when j.cache_write_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.cache_write_tokens::numeric) = 0 else j.cache_write_tokens is null end
+            and case when j.total_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.total_tokens::numeric) = 0 else j.total_tokens is null end
+            and case when j.latency_ms between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.latency_ms::numeric) = 0 else j.latency_ms is null end
+            and case when j.time_to_first_token_ms between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.time_to_first_token_ms::numeric) = 0 else j.time_to_first_token_ms is null end
+            and case when j.status_code between '-2147483648'::jsonb and '2147483647'::jsonb
+                then scale(j.status_code::numeric) = 0 else j.status_code is null end
+            and (
+                j.agent_id is null
+                or jsonb_typeof(j.agent_id) = 'string' and j.agent_id #>> '{}'
+                ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+            )
+            and (
+                j.message_id is null
+                or jsonb_typeof(j.message_id) = 'string' and j.message_id #>> '{}'
+                ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+            )
+            and (
+                j.reservation_id is null
+                or jsonb_typeof(j.reservation_id) = 'string' and j.reservation_id #>> '{}'
+                ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+            )
+            and case
+                when j.created_at is null then true
+                when jsonb_typeof(j.created_at) <> 'string' then false
+                -- an ISO 8601 time the cast surely reads; other spellings (and days 29
+                -- to 31) are tried by the cast itself
+                when j.created_at #>> '{}' ~ (
+                        '^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])'
+                        || '[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?'
+                        || '(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?$'
+                    )
+                    then true
+                else llm.is_request_time(j.created_at #>> '{}')
+            end as well_formed
+        offset 0
+    ) as w
+    -- the values llm.log_request_json() passes on, read as their parameters' types
+    cross join lateral jsonb_to_record(case when w.well_formed then a.e end) as v (
+        provider text, model text, request_type text, user_id text, prompt_tokens integer,
+        completion_tokens integer, cached_tokens integer, cost_usd numeric,
+        latency_ms integer, success boolean, status_code integer, error_message text,
+        cache_hit boolean, request_id text, conversation_id text, agent_id uuid,
+        metadata jsonb, cache_write_tokens integer, total_tokens integer,
+        audio_seconds numeric, time_to_first_token_ms integer, error_type text,
+        message_id uuid, service text, operation text, request_body jsonb,
+        response_body jsonb, created_at timestamptz, reservation_id uuid
+    )
+    -- a UUID in its canonical form: what llm.log_request() takes as is
+    cross join lateral (
+        select
+            coalesce(
+                octet_length(v.user_id) = 36
+                and translate(v.user_id, '0123456789abcdefABCDEF', '') = '----'
+                and substr(v.user_id, 9, 1) || substr(v.user_id, 14, 1)
+                || substr(v.user_id, 19, 1) || substr(v.user_id, 24, 1) = '----',
+                false
+            ) as user_is_uuid,
+            coalesce(
+                octet_length(v.conversation_id) = 36
+                and translate(v.conversation_id, '0123456789abcdefABCDEF', '') = '----'
+                and substr(v.conversation_id, 9, 1) || substr(v.conversation_id, 14, 1)
+                || substr(v.conversation_id, 19, 1) || substr(v.conversation_id, 24, 1)
+                = '----',
+                false
+            ) as conversation_is_uuid
+        offset 0
+    ) as u
+    cross join lateral (
+        select
+            -- llm.user_uuid(): a UUID as given, any other identifier its UUID v5 (DNS)
+            case
+                when v.user_id is null then null
+                when u.user_is_uuid then v.user_id::uuid
+                else (
+                    select encode(
+                        set_byte(
+                            set_byte(
+                                substring(d.h from 1 for 16), 6, (get_byte(d.h, 6) & 15) | 80
+                            ),
+                            8, (get_byte(d.h, 8) & 63) | 128
+                        ),
+                        'hex'
+                    )::uuid
+                    from (
+                        select extensions.digest(
+                            '\x6ba7b8109dad11d180b400c04fd430c8'::bytea
+                            || convert_to(v.user_id, 'UTF8'),
+                            'sha1'
+                        ) as h
+                        offset 0
+                    ) as d
+                )
+            end as user_id,
+            -- a conversation's UUID as given, a client id looked up (hidden ones included)
+            case
+                when v.conversation_id is null then null
+                when u.conversation_is_uuid then v.conversation_id::uuid
+                else (
+                    select x.id from llm.conversations as x
+                    where x.external_id = v.conversation_id
+                )
+            end as conversation_id
+        offset 0
+    ) as r
+    -- bad: what llm.log_request() refuses (the error is llm.reject_request's), a blank user
+    -- id, a blank, too long or unknown client conversation id
+    cross join lateral (
+        select
+            not w.well_formed or coalesce(
+                v.provider is null or btrim(v.provider, e' \t\r\n\f\v') = ''
+                or v.model is null or btrim(v.model, e' \t\r\n\f\v') = ''
+                or coalesce(v.request_type, 'chat') not in (
+                    'chat', 'completion', 'embedding', 'transcription', 'speech', 'image',
+                    'moderation', 'rerank', 'other'
+                )
+                -- characters are counted only where the bytes could be too many
+                or (octet_length(v.provider) > 255 and length(v.provider) > 255)
+                or (octet_length(v.model) > 255 and length(v.model) > 255)
+                or least(
+                    v.prompt_tokens, v.completion_tokens, v.cached_tokens,
+                    v.cache_write_tokens, v.total_tokens, v.latency_ms,
+                    v.time_to_first_token_ms
+                ) < 0
+                or coalesce(v.cached_tokens, 0)::bigint + coalesce(v.cache_write_tokens, 0)
+                > coalesce(v.prompt_tokens, 0)
+                or coalesce(v.prompt_tokens, 0)::bigint + coalesce(v.completion_tokens, 0)
+                > 2147483647
+                or not (v.cost_usd >= 0 and v.cost_usd < 'infinity'::numeric)
+                or (v.cache_hit and v.cost_usd > 0)
+                or not (v.audio_seconds >= 0 and v.audio_seconds < 'infinity'::numeric)
+                or v.status_code not between 100 and 599
+                or not (
+                    v.created_at >= '2000-01-01 00:00:00+00'::timestamptz
+                    and v.created_at <= now() + interval '1 day'
+                )
+                or btrim(v.request_id, e' \t\r\n\f\v') = ''
+                or (octet_length(v.request_id) > 255 and length(v.request_id) > 255)
+                or jsonb_typeof(coalesce(v.metadata, '{}'::jsonb)) is distinct from 'object'
+                or (not u.user_is_uuid and v.user_id !~ '\S')
+                or (
+                    not u.conversation_is_uuid
+                    and (
+                        v.conversation_id !~ '\S'
+                        or (octet_length(v.conversation_id) > 255 and length(v.conversation_id) > 255)
+                    )
+                )
+                or (v.conversation_id is not null and r.conversation_id is null),
+                false
+            ) as bad
+        offset 0
+    ) as c
+    left join prices as p
+        on
+            not c.bad
+            and (v.cost_usd is null or v.cache_hit)
+            and p.provider = v.provider
+            and p.model = v.model
+            and p.effective_from <= coalesce(v.created_at, now())
+            and (p.effective_to is null or p.effective_to > coalesce(v.created_at, now()));
+end;
+$$;
+comment on function llm.request_batch_items(jsonb) is
+'The items of a JSON array of requests, in input order, as llm.log_request_json() would pass them to llm.log_request(): state ''b'' for an item either refuses (malformed, invalid, a blank user id, a bad or unknown client conversation id) else ''f''; the typed values with their defaults; user_id and conversation_id resolved as llm.log_request() resolves them; the registry price at created_at (NULL when the caller gave the cost or no price is known); a new llm.request_logs id. Internal: called by llm.log_request_batch().';
+
+-- ---- sql/request_log/26_batch_log.sql ----
+
+-- Logging a batch set-based: its items written in one statement, retries and refusals told apart.
+
+-- The work of llm.log_requests and llm.try_log_requests. One statement takes the items as
+-- llm.request_batch_items() reads them, claims their request ids and writes the request rows
+-- and their journal rows; the single-row path is run only on an item the set-based check
+-- refuses, to raise or record its exact error. An item whose request id was logged first
+-- (by an earlier item, an earlier call, another transaction) is a retry of that request (same
+-- user) or refused with 23505 (another user), as llm.log_request() does; claims are taken in
+-- request id order, so concurrent batches never deadlock on them. User aliases are stored and
+-- reservations settled as llm.log_request() stores and settles them.
+create or replace function llm.log_request_batch(
+    p_requests jsonb,
+    p_dead_letter boolean,
+    out ids bigint[],
+    out reject_ids bigint[],
+    out sqlstates text[],
+    out errors text[]
+)
+language plpgsql
+set search_path = ''
+-- the statement is planned once per session (a custom plan per call costs as much as the work)
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    -- per item, in input order. v_state: 'f' logged here, 'r' a retry of a request id logged
+    -- first (its id is that request's), 'c' a request id logged for another user, 'b' bad
+    v_state text[];
+    v_id bigint[];
+    v_rid text[];
+    v_user uuid[];
+    v_alias text[];
+    v_reservation uuid[];
+    v_tokens bigint[];
+    v_cost numeric[];
+    v_missed boolean;
+    v_any_alias boolean;
+    v_any_reservation boolean;
+    v_k integer;
+    v_first integer;
+    v_code text;
+    v_message text;
+    v_hint text;
+    v_reject_id bigint;
+begin
+    with items as materialized (
+        select * from llm.request_batch_items(p_requests)
+    ),
+
+    -- a batch logs all or nothing: one bad item and nothing is written here
+    writing as (
+        select p_dead_letter or not exists (select from items as b where b.state = 'b') as ok
+    ),
+
+    -- the first item (in input order) of each request id not logged yet claims it; the
+    -- others are retries or refused, told apart after this statement
+    claimed as (
+        insert into llm.request_ids as q (request_id, request_log_id, user_id, created_at)
+        select k.request_id, k.id, k.user_id, k.at
+        from items as k
+        where k.state = 'f' and k.request_id is not null and (select w.ok from writing as w)
+        -- one order for every writer: concurrent batches wait for each other, never deadlock
+        order by k.request_id collate "C", k.idx
+        on conflict do nothing
+        returning q.request_log_id
+    ),
+
+    logged as (
+        select
+            k.*,
+            coalesce(k.total_tokens, coalesce(k.prompt_tokens, 0) + coalesce(k.completion_tokens, 0))
+            as tokens,
+            case when k.cache_hit then 0 else coalesce(k.cost_usd, k.price) end as cost
+        from items as k
+        where k.state = 'f'
+            and (select w.ok from writing as w)
+            and (k.request_id is null or k.id in (select c.request_log_id from claimed as c))
+    ),
+
+    request_rows as (
+        insert into llm.request_logs (
+            id, created_at, request_id, user_id, request_type, provider, model,
+            conversation_id, message_id, agent_id, prompt_tokens, completion_tokens,
+            cached_tokens, cache_write_tokens, tokens_total, audio_seconds, cost_usd,
+            cost_source, saved_cost_usd, latency_ms, time_to_first_token_ms, success,
+            status_code, error_type, error_message, cache_hit, service, operation, metadata,
+            request_body, response_body, reservation_id
+        )
+        select
+            l.id, l.at, l.request_id, l.user_id, l.request_type::llm.request_type, l.provider,
+            l.model, l.conversation_id, l.message_id, l.agent_id, coalesce(l.prompt_tokens, 0),
+            coalesce(l.completion_tokens, 0), coalesce(l.cached_tokens, 0),
+            coalesce(l.cache_write_tokens, 0), l.tokens, l.audio_seconds, l.cost,
+            case
+                when l.cache_hit then 'cache_hit'
+                when l.cost_usd is not null then 'caller'
+                when l.price is not null then 'registry'
+                else 'unpriced'
+            end,
+            case when l.cache_hit then l.price end,
+            l.latency_ms, l.time_to_first_token_ms, l.success, l.status_code, l.error_type,
+            l.error_message, l.cache_hit, l.service, l.operation, l.metadata,
+            -- bodies are kept only when the setting says so (read once, when a body comes)
+            case
+                when (l.request_body is not null or l.response_body is not null)
+                    and (select llm_private.setting_text('request_log_store_bodies')::boolean)
+                    then llm.capped_body(l.request_body)
+            end,
+            case
+                when (l.request_body is not null or l.response_body is not null)
+                    and (select llm_private.setting_text('request_log_store_bodies')::boolean)
+                    then llm.capped_body(l.response_body)
+            end,
+            l.reservation_id
+        from logged as l
+    ),
+
+    journal_rows as (
+        insert into llm.usage_journal (
+            request_log_id, occurred_at, user_id, provider, model, request_type, requests,
+            prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, total_tokens,
+            audio_seconds, cost_usd, success, cache_hit, saved_tokens, saved_cost_usd,
+            conversation_id, agent_id, reservation_id
+        )
+        select
+            l.id, l.at, l.user_id, l.provider, l.model, l.request_type::llm.request_type, 1,
+            case when l.cache_hit then 0 else coalesce(l.prompt_tokens, 0) end,
+            case when l.cache_hit then 0 else coalesce(l.completion_tokens, 0) end,
+            case when l.cache_hit then 0 else coalesce(l.cached_tokens, 0) end,
+            case when l.cache_hit then 0 else coalesce(l.cache_write_tokens, 0) end,
+            case when l.cache_hit then 0 else l.tokens end,
+            l.audio_seconds, l.cost, l.success, l.cache_hit,
+            case when l.cache_hit then l.tokens else 0 end,
+            case when l.cache_hit then l.price end,
+            l.conversation_id, l.agent_id, l.reservation_id
+        from logged as l
+    )
+
+    select
+        array_agg(k.state),
+        array_agg(case when k.state = 'f' then k.id end),
+        array_agg(k.request_id),
+        array_agg(k.user_id),
+        array_agg(case when not k.user_is_uuid then k.user_text end),
+        array_agg(k.reservation_id),
+        -- what a reservation is settled with: the billed tokens and cost; 0 for a retry
+        array_agg(
+            case
+                when k.state = 'f' and not k.cache_hit
+                    then coalesce(
+                        k.total_tokens, coalesce(k.prompt_tokens, 0) + coalesce(k.completion_tokens, 0)
+                    )::bigint
+                else 0
+            end
+        ),
+        array_agg(
+            case
+                when k.state = 'f' and not k.cache_hit then coalesce(k.cost_usd, k.price)
+                else 0
+            end
+        ),
+        -- a request id logged before, by another transaction meanwhile or by an earlier item
+        coalesce(
+            bool_or(
+                k.state = 'f' and k.request_id is not null
+                and k.id not in (select c.request_log_id from claimed as c)
+            ) filter (where (select w.ok from writing as w)),
+            false
+        ),
+        coalesce(bool_or(k.state = 'f' and not k.user_is_uuid and k.user_text is not null), false),
+        coalesce(bool_or(k.state = 'f' and k.reservation_id is not null), false)
+    into
+        v_state, v_id, v_rid, v_user, v_alias, v_reservation, v_tokens, v_cost, v_missed,
+        v_any_alias, v_any_reservation
+    -- in input order: the aggregates keep the order of their input
+    from (select x.* from items as x order by x.idx) as k;
+
+    if v_state is null then
+        ids := '{}';  -- an empty batch
+        return;
+    end if;
+
+    if not p_dead_letter and 'b' = any(v_state) then
+        -- the single-row path raises the first bad item's exact error; the items before it
+        -- that carry a request id go first, since one of them may be refused (23505) first
+        v_first := array_position(v_state, 'b');
+        for v_k in
+            select s.o from unnest(v_rid) with ordinality as s (rid, o)
+            where s.o = v_first or (s.o < v_first and s.rid is not null)
+            order by s.o
+        loop
+            begin
+                perform llm.log_request_json(p_requests -> (v_k - 1));
+            exception when others then
+                get stacked diagnostics v_code = returned_sqlstate, v_message = message_text,
+                    v_hint = pg_exception_hint;
+                if v_hint = '' then
+                    raise exception 'requests[%]: %', v_k - 1, v_message using errcode = v_code;
+                end if;
+                raise exception 'requests[%]: %', v_k - 1, v_message
+                    using errcode = v_code, hint = v_hint;
+            end;
+        end loop;
+        -- not reached: the set-based check refuses only what the single-row path refuses
+        raise exception 'requests[%]: refused by the batch check but not by llm.log_request()',
+            v_first - 1
+            using errcode = 'XX000';
+    end if;
+
+    if v_missed then
+        -- each item whose request id was logged first by another (an earlier item, an earlier
+        -- call, another transaction meanwhile) is a retry of that request or, for another
+        -- user, refused
+        with prior as (
+            select distinct on (s.rid) s.rid, q.request_log_id, q.user_id
+            from unnest(v_state, v_rid) as s (state, rid)
+            left join llm.request_ids as q on q.request_id = s.rid
+            where s.state = 'f' and s.rid is not null
+            order by s.rid
+        ),
+
+        judged as (
+            select
+                s.o, s.id, s.tokens, s.cost, p.request_log_id,
+                case
+                    when s.state <> 'f' or p.rid is null or s.id = p.request_log_id then s.state
+                    when s.usr is not distinct from p.user_id then 'r'
+                    else 'c'
+                end as state
+            from unnest(v_state, v_id, v_rid, v_user, v_tokens, v_cost)
+                with ordinality as s (state, id, rid, usr, tokens, cost, o)
+            left join prior as p on p.rid = s.rid
+        )
+
+        select
+            array_agg(j.state order by j.o),
+            array_agg(case j.state when 'f' then j.id when 'r' then j.request_log_id end order by j.o),
+            array_agg(case when j.state = 'f' then j.tokens else 0 end order by j.o),
+            array_agg(case when j.state = 'f' then j.cost else 0 end order by j.o)
+        into v_state, v_id, v_tokens, v_cost
+        from judged as j;
+    end if;
+
+    if not p_dead_letter and 'c' = any(v_state) then
+        v_first := array_position(v_state, 'c');
+        raise exception 'requests[%]: request_id % was already logged for another user',
+            v_first - 1, quote_literal(v_rid[v_first])
+            using errcode = '23505';
+    end if;
+
+    -- what llm.user_uuid() remembers for the items logged or retried: the identifier behind
+    -- a UUID v5, once
+    if v_any_alias and llm.is_backend() then
+        insert into llm.user_aliases (user_id, identifier)
+        select distinct on (s.usr) s.usr, s.alias
+        from unnest(v_state, v_user, v_alias) as s (state, usr, alias)
+        where s.alias is not null and s.state in ('f', 'r')
+            and not exists (select from llm.user_aliases as a where a.user_id = s.usr)
+        -- one order for every writer, so concurrent batches never deadlock
+        order by s.usr
+        on conflict do nothing;
+    end if;
+
+    -- reservations are settled as llm.log_request() settles them, once the rows are written
+    if v_any_reservation then
+        perform llm.settle_reservation(s.res, s.usr, s.id, s.tokens, s.cost)
+        from unnest(v_state, v_reservation, v_user, v_id, v_tokens, v_cost)
+            with ordinality as s (state, res, usr, id, tokens, cost, o)
+        where s.res is not null and s.state in ('f', 'r')
+        order by s.o;
+    end if;
+
+    if p_dead_letter then
+        -- each item that is not logged goes to the dead letter with its error: the single-row
+        -- path says which (only these items are looked at one by one)
+        for v_k in
+            select s.o from unnest(v_state) with ordinality as s (state, o)
+            where s.state in ('b', 'c')
+            order by s.o
+        loop
+            if v_state[v_k] = 'c' then
+                v_code := '23505';
+                v_message := format(
+                    'request_id %s was already logged for another user', quote_literal(v_rid[v_k])
+                );
+            else
+                begin
+                    v_id[v_k] := llm.log_request_json(p_requests -> (v_k - 1));
+                    -- not reached: the set-based check refuses only what this path refuses
+                    continue;
+                exception when others then
+                    get stacked diagnostics v_code = returned_sqlstate, v_message = message_text;
+                end;
+            end if;
+            insert into llm.request_log_rejects as x (payload, sqlstate, error)
+            values (p_requests -> (v_k - 1), v_code, v_message)
+            returning x.id into v_reject_id;
+            reject_ids[v_k] := v_reject_id;
+            sqlstates[v_k] := v_code;
+            errors[v_k] := v_message;
+        end loop;
+    end if;
+
+    ids := v_id;
+end;
+$$;
+comment on function llm.log_request_batch(jsonb, boolean) is
+'Logs a JSON array of request objects set-based, as llm.log_request_json() would log each in turn; returns per item, in input order, its id (ids) or, with p_dead_letter, the llm.request_log_rejects id, SQLSTATE and error of an item it could not log. Without p_dead_letter a bad item raises its error prefixed with requests[i] (0-based) and nothing is logged. Internal: called by llm.log_requests() and llm.try_log_requests().';
+
 -- ---- sql/usage/24_rebuild.sql ----
 
 -- Rebuilding rollups from the raw log; the seed's aggregate function.

@@ -1011,6 +1011,9 @@ isOneToOne: false
 "is_backend":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
+"is_request_time":
+{ Args: { "p_value": string }; Returns: boolean
+                           },
 "job_health":
 { Args: Record<PropertyKey, never>; Returns: {
               "enabled": boolean,"failed_runs": number,"failing_since": string,"job_name": string,"last_error": string,"last_run_at": string,"last_status": string,"points_here": boolean,"schedule": string,"scheduled": boolean
@@ -1070,6 +1073,9 @@ isOneToOne: false
                            },
 "log_request":
 { Args: { "agent_id"?: string,"audio_seconds"?: number,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string,"cost_usd"?: number,"created_at"?: string,"error_message"?: string,"error_type"?: string,"latency_ms"?: number,"message_id"?: string,"metadata"?: Json,"model": string,"operation"?: string,"prompt_tokens"?: number,"provider": string,"request_body"?: Json,"request_id"?: string,"request_type"?: string,"reservation_id"?: string,"response_body"?: Json,"service"?: string,"status_code"?: number,"success"?: boolean,"time_to_first_token_ms"?: number,"total_tokens"?: number,"user_id"?: string }; Returns: number
+                           },
+"log_request_batch":
+{ Args: { "p_dead_letter": boolean,"p_requests": Json }; Returns: Record<string, unknown>
                            },
 "log_request_json":
 { Args: { "p_request": Json }; Returns: number
@@ -1170,6 +1176,11 @@ isOneToOne: false
 "repair_installation":
 { Args: Record<PropertyKey, never>; Returns: {
               "piece": string,"status": string
+            }[]
+                           },
+"request_batch_items":
+{ Args: { "p_requests": Json }; Returns: {
+              "agent_id": string,"at": string,"audio_seconds": number,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string,"cost_usd": number,"error_message": string,"error_type": string,"id": number,"idx": number,"latency_ms": number,"message_id": string,"metadata": Json,"model": string,"operation": string,"price": number,"prompt_tokens": number,"provider": string,"request_body": Json,"request_id": string,"request_type": string,"reservation_id": string,"response_body": Json,"service": string,"state": string,"status_code": number,"success": boolean,"time_to_first_token_ms": number,"total_tokens": number,"user_id": string,"user_is_uuid": boolean,"user_text": string
             }[]
                            },
 "request_conversation_uuid":
