@@ -970,6 +970,40 @@ on llm.response_cache_leases (expires_at);
 alter table llm.response_cache_leases enable row level security;
 grant select on llm.response_cache_leases to authenticated, service_role;
 
+-- ---- sql/response_cache/12_hit_journal.sql ----
+
+-- The hit journal: one appended row per counted cache hit, folded into the hit counters.
+
+-- No primary key, no foreign key and no update: a hit appends one row and locks nothing, so
+-- concurrent hits of one entry never wait for each other and never touch the entry row. The
+-- row carries what the hit saved, so a hit whose entry was removed meanwhile still counts.
+create table if not exists llm.response_cache_hit_journal (
+    entry_id uuid not null,
+    scope text not null,
+    provider text not null,
+    model text not null,
+    prompt_tokens bigint,
+    completion_tokens bigint,
+    total_tokens bigint,
+    cost_usd numeric,
+    hit_at timestamptz not null default now()
+);
+comment on table llm.response_cache_hit_journal is
+'Append-only cache hits not yet folded into llm.response_cache_hits (by the llm_cache_hit_fold job, or by a hit on an entry with many unfolded hits): a hit count is the counter rows plus these rows. A row leaves the journal in the transaction that adds it to the counters (or, when its entry was removed, to llm.response_cache_totals).';
+comment on column llm.response_cache_hit_journal.entry_id is
+'The llm.response_cache entry that was hit (not a foreign key: checking one would lock the entry row on every hit).';
+comment on column llm.response_cache_hit_journal.scope is 'Scope of the entry, for statistics.';
+comment on column llm.response_cache_hit_journal.total_tokens is
+'Tokens the hit saved (the entry''s), so the hit keeps its savings if the entry is removed before the fold.';
+comment on column llm.response_cache_hit_journal.cost_usd is 'Cost the hit saved (the entry''s cost_usd).';
+
+-- counting an entry's unfolded hits, and its most recent one for eviction
+create index if not exists response_cache_hit_journal_entry_id_hit_at_idx
+on llm.response_cache_hit_journal (entry_id, hit_at);
+alter table llm.response_cache_hit_journal enable row level security;
+revoke all on llm.response_cache_hit_journal from anon, authenticated, service_role;
+grant select on llm.response_cache_hit_journal to authenticated, service_role;
+
 -- ==== upgrade steps ====
 
 -- ---- upgrades/0.1.0--0.2.0.sql ----
@@ -1093,6 +1127,27 @@ $$;
 
 -- State changes from 0.3.0 to 0.4.0. Every step is guarded: it changes nothing where it was
 -- applied already, so the bundle can run it on any install.
+
+-- A cache hit is counted by appending to llm.response_cache_hit_journal (new state file
+-- sql/response_cache/12_hit_journal.sql): the counter that took the entry id, and updated a
+-- shard row, takes the hit itself now. Existing counter rows are kept as they are: every hit
+-- counted before the upgrade stays in the counts.
+drop function if exists llm.cache_count_hit(uuid);
+
+-- The implementation of get_cached_llm_response returns the hit as jsonb itself (the API
+-- wrapper returned jsonb already): a changed return type needs the old function dropped.
+do $$
+begin
+    if (
+        select prorettype from pg_catalog.pg_proc
+        where oid = pg_catalog.to_regprocedure(
+            'llm_private.get_cached_llm_response(text, text, text, jsonb, text, text)'
+        )
+    ) = pg_catalog.to_regtype('llm.cache_hit') then
+        drop function llm_private.get_cached_llm_response(text, text, text, jsonb, text, text);
+    end if;
+end
+$$;
 
 -- ==== definitions ====
 
@@ -8978,7 +9033,11 @@ $$;
 comment on function llm.cache_check_json_size(jsonb, text) is
 'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
 
--- Validates and canonicalises a request once, for every function that computes a key.
+-- Validates and canonicalises a request once, for every function that computes a key. It is
+-- on the path of every lookup, so the common case runs here alone, with cached plans and one
+-- read of the ignored parameters: the helpers above are called only for what needs them
+-- (an error to raise, parameters large enough to be bounded, a number with trailing zeros, a
+-- chat message array). Keys stay byte for byte those of 0.3.0 (test_response_cache_keys.py).
 create or replace function llm.cache_canonical_key(
     p_prompt text, p_provider text, p_model text, p_parameters jsonb,
     out provider text, out model text, out parameters jsonb, out prompt_hash text
@@ -8989,6 +9048,7 @@ set search_path = ''
 as $$
 declare
     v_prompt jsonb;
+    v_text text;
     v_ignored text[];
 begin
     if p_prompt is null then
@@ -9004,13 +9064,31 @@ begin
         raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
             using errcode = '22023';
     end if;
-    parameters := llm.cache_check_json_size(llm.check_metadata(p_parameters, 'parameters'), 'parameters');
-    select array(select jsonb_array_elements_text(s.value)) into v_ignored
-    from llm.settings as s where s.key = 'cache_ignored_parameters';
-    if parameters ?| v_ignored then
-        parameters := parameters - v_ignored;
+    if p_parameters is null or jsonb_typeof(p_parameters) = 'null' then
+        parameters := '{}';
+    elsif jsonb_typeof(p_parameters) <> 'object' then
+        perform llm.check_metadata(p_parameters, 'parameters');  -- raises 22023 naming the field
+    else
+        v_text := p_parameters::text;
+        -- nesting 65 levels deep takes at least 130 brackets: shorter JSON is within both bounds
+        if octet_length(v_text) >= 130 then
+            perform llm.cache_check_json_size(p_parameters, 'parameters');
+        end if;
+        parameters := p_parameters;
+        if v_text <> '{}' then
+            v_ignored := array(
+                select jsonb_array_elements_text(s.value) from llm.settings as s
+                where s.key = 'cache_ignored_parameters'
+            );
+            if parameters ?| v_ignored then
+                parameters := parameters - v_ignored;
+            end if;
+            -- what cache_canonical_json changes: a number with trailing zeros after its point
+            if v_text ~ '\.[0-9]*0([^0-9]|$)' then
+                parameters := llm.cache_canonical_json(parameters);
+            end if;
+        end if;
     end if;
-    parameters := llm.cache_canonical_json(parameters);
     -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
     v_prompt := to_jsonb(p_prompt);
     if p_prompt ~ '^\s*\[' then
@@ -9147,45 +9225,111 @@ comment on function llm.cache_check_embedding(extensions.vector, text, text) is
 
 -- Counting hits and misses, the exact lookup, retiring entries.
 
--- Counts one hit in a narrow counter row, so the wide entry row is never rewritten by a hit.
--- A hit takes any counter row of the entry that no concurrent hit holds, and adds a row
--- (up to cache_hit_shards) only when all are busy: a cold entry keeps one row.
-create or replace function llm.cache_count_hit(p_entry_id uuid)
+-- A hit is counted by appending a row to llm.response_cache_hit_journal, which the fold job
+-- (22_hit_fold.sql) adds to counter row 0 of the entry in llm.response_cache_hits; an exact
+-- count is the counter rows plus the journal rows. The journal is a queue whose size swings
+-- between folds, and a plan made while it was nearly empty (a sequential scan) would be kept
+-- while it grows: the functions that read it plan with index scans only.
+
+-- The exact hit count of an entry: its counter rows plus its hits not folded yet.
+create or replace function llm.cache_hit_count(p_entry_id uuid)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+set enable_seqscan = off
+as $$
+begin
+    return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id)
+        + (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = p_entry_id);
+end;
+$$;
+comment on function llm.cache_hit_count(uuid) is
+'Exact hit count of a cache entry: the sum of its llm.response_cache_hits rows plus its rows in llm.response_cache_hit_journal.';
+
+-- Counts a hit of an entry with many unfolded hits (a hot key: 8 since the last fold) on a
+-- counter row instead, so counting its journal rows stays short: any counter row from 1 up
+-- that no concurrent hit holds (row 0 is the fold's), a new one (up to cache_hit_shards) only
+-- when all are busy, so concurrent hits of one entry never queue. An update in place of a
+-- narrow row: the entry row is never rewritten.
+create or replace function llm.cache_count_hot_hit(p_hit llm.cache_hit)
+returns void
+language plpgsql
+set search_path = ''
+set enable_seqscan = off
+as $$
+begin
+    update llm.response_cache_hits as h
+    set hits = h.hits + 1, last_hit_at = now()
+    where h.entry_id = p_hit.id
+        and h.shard = (
+            select x.shard from llm.response_cache_hits as x
+            where x.entry_id = p_hit.id and x.shard > 0
+            limit 1
+            for no key update skip locked
+        );
+    if found then
+        return;
+    end if;
+    begin
+        insert into llm.response_cache_hits as h (entry_id, shard, hits)
+        values (
+            p_hit.id,
+            1 + pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
+        )
+        on conflict (entry_id, shard) do update
+            set hits = h.hits + 1, last_hit_at = now();
+    exception when foreign_key_violation then
+        -- the entry was removed meanwhile: the journal keeps the hit and what it saved
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        values (
+            p_hit.id, p_hit.scope, p_hit.provider, p_hit.model, p_hit.prompt_tokens,
+            p_hit.completion_tokens, p_hit.total_tokens, p_hit.cost_saved_usd
+        );
+    end;
+end;
+$$;
+comment on function llm.cache_count_hot_hit(llm.cache_hit) is
+'Counts a hit of a hot entry on one of its llm.response_cache_hits rows numbered 1 to cache_hit_shards that no concurrent hit holds (in the journal if the entry was removed meanwhile).';
+
+-- Counts one hit: an appended journal row (no row lock, no update, no wait, the entry row never
+-- touched), or for a hot key a counter row. A read-only transaction (PostgREST runs GET
+-- requests in one) can write nothing that lasts: its hit is served with the count so far and
+-- not counted. Returns the exact hit count.
+create or replace function llm.cache_count_hit(p_hit llm.cache_hit)
 returns bigint
 language plpgsql
 set search_path = ''
+set enable_seqscan = off
 as $$
+declare
+    v_counted bigint;
+    v_unfolded bigint;
 begin
-    -- a read-only request (e.g. an HTTP GET) is served but cannot be counted
-    if current_setting('transaction_read_only') = 'off' then
-        update llm.response_cache_hits as h
-        set hits = h.hits + 1, last_hit_at = now()
-        where h.entry_id = p_entry_id
-            and h.shard = (
-                select x.shard from llm.response_cache_hits as x
-                where x.entry_id = p_entry_id
-                limit 1
-                for no key update skip locked
-            );
-        if not found then
-            begin
-                insert into llm.response_cache_hits as h (entry_id, shard, hits)
-                values (
-                    p_entry_id,
-                    pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
-                )
-                on conflict (entry_id, shard) do update
-                    set hits = h.hits + 1, last_hit_at = now();
-            exception when foreign_key_violation then
-                return null;  -- the entry was removed while being read: served, not counted
-            end;
-        end if;
+    select (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_hit.id),
+        (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = p_hit.id)
+    into v_counted, v_unfolded;
+    if current_setting('transaction_read_only') = 'on' then
+        return v_counted + v_unfolded;
     end if;
-    return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id);
+    if v_unfolded < 8 then
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        values (
+            p_hit.id, p_hit.scope, p_hit.provider, p_hit.model, p_hit.prompt_tokens,
+            p_hit.completion_tokens, p_hit.total_tokens, p_hit.cost_saved_usd
+        );
+    else
+        perform llm.cache_count_hot_hit(p_hit);
+    end if;
+    return v_counted + v_unfolded + 1;
 end;
 $$;
-comment on function llm.cache_count_hit(uuid) is
-'Adds one hit to a shard row of llm.response_cache_hits and returns the exact hit count (not counted in read-only transactions).';
+comment on function llm.cache_count_hit(llm.cache_hit) is
+'Counts a hit of the entry p_hit (a row appended to llm.response_cache_hit_journal, nothing locked; a counter row for an entry with 8 unfolded hits) and returns the exact hit count; in a read-only transaction returns the count without counting.';
 
 -- Counts one miss for the hit rate.
 create or replace function llm.cache_count_miss(p_provider text, p_model text, p_scope text)
@@ -9209,29 +9353,69 @@ $$;
 comment on function llm.cache_count_miss(text, text, text) is
 'Adds one miss to llm.response_cache_totals (sharded like hits).';
 
--- Exact lookup shared by get_cached_llm_response and claim_llm_cache_key: live entries only.
+-- Exact lookup shared by get_cached_llm_response and claim_llm_cache_key: live entries only,
+-- the hit counted as llm.cache_count_hit counts it, in one statement (the entry, its exact
+-- count and the appended journal row). It is on every lookup: its plans are generic, so a
+-- lookup is never planned again (custom plans would be, on every call).
 create or replace function llm.cache_lookup(p_scope text, p_prompt_hash text)
 returns llm.cache_hit
 language plpgsql
 set search_path = ''
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
 as $$
 declare
     v_hit llm.cache_hit;
+    v_appended boolean;
 begin
-    select c.id, c.response, null::bigint, c.created_at, c.expires_at, c.metadata, c.provider, c.model,
-        c.scope, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
-    into v_hit
-    from llm.response_cache as c
-    where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now();
-    if not found then
-        return null;
+    if current_setting('transaction_read_only') = 'on' then
+        -- a pure read: served with the count so far, not counted (see llm.cache_count_hit)
+        select c.id, c.response,
+            (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = c.id)
+            + (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = c.id),
+            c.created_at, c.expires_at, c.metadata, c.provider, c.model, c.scope, c.prompt_tokens,
+            c.completion_tokens, c.total_tokens, c.cost_usd
+        into v_hit
+        from llm.response_cache as c
+        where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now();
+        return v_hit;
     end if;
-    v_hit.hit_count := llm.cache_count_hit(v_hit.id);
+    with entry as (
+        select c.id, c.response, c.created_at, c.expires_at, c.metadata, c.provider, c.model, c.scope,
+            c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd,
+            (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = c.id)
+            as counted,
+            (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = c.id) as unfolded
+        from llm.response_cache as c
+        where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now()
+    ),
+    appended as (
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        select e.id, e.scope, e.provider, e.model, e.prompt_tokens, e.completion_tokens, e.total_tokens,
+            e.cost_usd
+        from entry as e
+        where e.unfolded < 8
+        returning 1
+    )
+    -- the statement does not see the row it appends: + 1
+    select e.id, e.response, e.counted + e.unfolded + 1, e.created_at, e.expires_at, e.metadata,
+        e.provider, e.model, e.scope, e.prompt_tokens, e.completion_tokens, e.total_tokens, e.cost_usd,
+        exists (select from appended)
+    into v_hit.id, v_hit.response, v_hit.hit_count, v_hit.cached_at, v_hit.expires_at, v_hit.metadata,
+        v_hit.provider, v_hit.model, v_hit.scope, v_hit.prompt_tokens, v_hit.completion_tokens,
+        v_hit.total_tokens, v_hit.cost_saved_usd, v_appended
+    from entry as e;
+    -- a hit on a hot key appended nothing: it counts on a counter row
+    if found and not v_appended then
+        perform llm.cache_count_hot_hit(v_hit);
+    end if;
     return v_hit;
 end;
 $$;
 comment on function llm.cache_lookup(text, text) is
-'Returns the live entry of a scope and key with its hit counted, or NULL.';
+'Returns the live entry of a scope and key with its hit counted (see llm.cache_count_hit) and its exact hit count; on a miss, every field is NULL.';
 
 -- Removes entries and folds their hits and savings into llm.response_cache_totals first.
 create or replace function llm.cache_retire(p_ids uuid[])
@@ -9316,6 +9500,143 @@ end;
 $$;
 comment on function llm.cache_metadata_count(numeric, jsonb, text) is
 'The explicit value, else metadata.<key>; 22023 naming the field when not a number, not finite, negative, or (token counts) above 2147483647.';
+
+-- ---- sql/response_cache/22_hit_fold.sql ----
+
+-- Folding the hit journal into the hit counters: the llm_cache_hit_fold job.
+
+-- Moves journal rows into the counters in one transaction, so a hit is counted exactly once at
+-- any moment: in the journal or in a counter. The fold writes counter row 0 only, which hits
+-- never take (llm.cache_count_hot_hit), so it never waits for a hit. Rows of removed entries
+-- go to llm.response_cache_totals first, before any entry is locked; then entries are locked
+-- FOR KEY SHARE SKIP LOCKED, so an entry being removed (locked by llm.cache_retire) keeps its
+-- rows for a later fold and gets no counter row after its removal counted them.
+create or replace function llm.cache_fold_hits(p_max_rows integer)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_rows tid [];
+    v_live uuid [];
+    v_orphans bigint;
+    v_folded bigint;
+begin
+    v_rows := array(
+        select j.ctid from llm.response_cache_hit_journal as j limit p_max_rows for update skip locked
+    );
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+    with moved as (
+        delete from llm.response_cache_hit_journal as j
+        where j.ctid = any(v_rows)
+            and not exists (select from llm.response_cache as c where c.id = j.entry_id)
+        returning j.*
+    ),
+    retired as (
+        insert into llm.response_cache_totals as t (
+            provider, model, scope, shard, retired_hits, retired_prompt_tokens,
+            retired_completion_tokens, retired_total_tokens, retired_cost_usd
+        )
+        select m.provider, m.model, m.scope, 0, count(*), coalesce(sum(m.prompt_tokens), 0),
+            coalesce(sum(m.completion_tokens), 0), coalesce(sum(m.total_tokens), 0),
+            coalesce(sum(m.cost_usd), 0)
+        from moved as m
+        group by m.provider, m.model, m.scope
+        -- a fixed order, so concurrent writers of the same rows cannot deadlock
+        order by m.provider, m.model, m.scope
+        on conflict (provider, model, scope, shard) do update
+            set retired_hits = t.retired_hits + excluded.retired_hits,
+                retired_prompt_tokens = t.retired_prompt_tokens + excluded.retired_prompt_tokens,
+                retired_completion_tokens = t.retired_completion_tokens + excluded.retired_completion_tokens,
+                retired_total_tokens = t.retired_total_tokens + excluded.retired_total_tokens,
+                retired_cost_usd = t.retired_cost_usd + excluded.retired_cost_usd,
+                updated_at = now()
+    )
+    select count(*) into v_orphans from moved;
+    v_live := array(
+        select c.id from llm.response_cache as c
+        where c.id in (select j.entry_id from llm.response_cache_hit_journal as j where j.ctid = any(v_rows))
+        order by c.id
+        for key share skip locked
+    );
+    with moved as (
+        delete from llm.response_cache_hit_journal as j
+        where j.ctid = any(v_rows) and j.entry_id = any(v_live)
+        returning j.entry_id, j.hit_at
+    ),
+    counted as (
+        insert into llm.response_cache_hits as h (entry_id, shard, hits, last_hit_at)
+        select m.entry_id, 0, count(*), max(m.hit_at)
+        from moved as m
+        group by m.entry_id
+        order by m.entry_id
+        on conflict (entry_id, shard) do update
+            set hits = h.hits + excluded.hits,
+                last_hit_at = greatest(h.last_hit_at, excluded.last_hit_at)
+    )
+    select count(*) into v_folded from moved;
+    return v_orphans + v_folded;
+end;
+$$;
+comment on function llm.cache_fold_hits(integer) is
+'Folds up to p_max_rows rows of llm.response_cache_hit_journal into counter row 0 of their entries in llm.response_cache_hits (rows of removed entries into llm.response_cache_totals), deleting them in the same transaction; rows another fold holds, and rows of an entry being removed, are left for later. Returns the rows taken off the journal. Internal: called by llm.run_cache_hit_fold().';
+
+-- One fold of the job at a time: a call that finds another one running has nothing to do.
+create or replace function llm_private.fold_cache_hits(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(
+        fold_cache_hits.max_rows, llm_private.setting_text('cache_hit_fold_batch_rows')::integer
+    );
+begin
+    perform llm.require_admin('fold cache hits');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_cache_hits job', 0)) then
+        return 0;
+    end if;
+    return llm.cache_fold_hits(v_max);
+end;
+$$;
+comment on function llm_private.fold_cache_hits(integer) is
+'Implementation of the batches of llm.run_cache_hit_fold() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.fold_cache_hits(integer) to authenticated, service_role;
+
+-- The fold job: batches in one transaction, so it can pin its search_path.
+create or replace function llm.run_cache_hit_fold(max_batches integer default 10)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_batch integer := llm_private.setting_text('cache_hit_fold_batch_rows')::integer;
+    v_folded bigint;
+    v_total bigint := 0;
+begin
+    if run_cache_hit_fold.max_batches is null or run_cache_hit_fold.max_batches not between 1 and 1000 then
+        raise exception 'max_batches must be between 1 and 1000, got %',
+            coalesce(run_cache_hit_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_cache_hit_fold.max_batches loop
+        v_folded := llm_private.fold_cache_hits(v_batch);
+        v_total := v_total + v_folded;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+    return v_total;
+end;
+$$;
+comment on function llm.run_cache_hit_fold(integer) is
+'The llm_cache_hit_fold job: folds the cache hit journal into the hit counters (and the hits of removed entries into the totals) in up to max_batches batches of cache_hit_fold_batch_rows rows, in one transaction; stops at once when another fold is running. Hit counts are exact before and after. Returns the journal rows taken. Admins and service role.';
+grant execute on function llm.run_cache_hit_fold(integer) to authenticated, service_role;
 
 -- ---- sql/response_cache/30_store.sql ----
 
@@ -9439,7 +9760,9 @@ grant execute on function llm.cache_llm_response(
     bigint, numeric, text
 ) to service_role;
 
--- Exact lookup: the live response of the key in the caller's scope, with the hit counted.
+-- Exact lookup: the live response of the key in the caller's scope, with the hit counted. One
+-- plpgsql function (plans cached per session) under the API wrapper, in few statements: the
+-- key, the scope (a backend's global scope without looking the caller up), the lookup.
 create or replace function llm_private.get_cached_llm_response(
     prompt text,
     provider text,
@@ -9448,7 +9771,7 @@ create or replace function llm_private.get_cached_llm_response(
     user_id text default null,
     namespace text default null
 )
-returns llm.cache_hit
+returns jsonb
 language plpgsql
 security definer
 set search_path = ''
@@ -9458,14 +9781,22 @@ declare
     v_scope text;
     v_hit llm.cache_hit;
 begin
-    select * into k from llm.cache_canonical_key($1, $2, $3, $4);
-    v_scope := llm.cache_scope(get_cached_llm_response.user_id, get_cached_llm_response.namespace);
+    k := llm.cache_canonical_key($1, $2, $3, $4);
+    -- backends by name (the allow-list of llm.request_role) on the global scope
+    v_scope := case
+        when $5 is null and $6 is null
+            and coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+            in ('service_role', 'postgres', 'supabase_admin') then 'global'
+        else llm.cache_scope($5, $6)
+    end;
     v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
     if v_hit.id is null then
         perform llm.cache_count_miss(k.provider, k.model, v_scope);
         return null;
     end if;
-    return v_hit;
+    -- JSON, not the composite llm.cache_hit: PostgREST answers a NULL composite with an object
+    -- whose every field is null, which callers would take for a hit; a NULL jsonb is `null`.
+    return to_jsonb(v_hit);
 end;
 $$;
 comment on function llm_private.get_cached_llm_response(
@@ -9638,6 +9969,7 @@ declare
     v_parameters jsonb;
     v_first uuid;
     v_candidates bigint;
+    v_hit llm.cache_hit;
     r llm.similar_cached_prompt;
 begin
     if p_embedding is null then
@@ -9717,11 +10049,15 @@ begin
         p_threshold
     loop
         if v_first is null and p_count_hit then
-            r.hit_count := llm.cache_count_hit(r.id);
+            select c.id, null, null, c.created_at, c.expires_at, null, c.provider, c.model, c.scope,
+                c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+            into v_hit
+            from llm.response_cache as c where c.id = r.id;
+        end if;
+        if v_first is null and p_count_hit and v_hit.id is not null then
+            r.hit_count := llm.cache_count_hit(v_hit);
         else
-            r.hit_count := (
-                select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = r.id
-            );
+            r.hit_count := llm.cache_hit_count(r.id);
         end if;
         v_first := coalesce(v_first, r.id);
         return next r;
@@ -9810,12 +10146,18 @@ begin
                 count(*) over w as n_kept,
                 sum(c.size_bytes) over w as bytes_kept
             from llm.response_cache as c
-            left join lateral (
-                select max(h.last_hit_at) as last_hit_at
-                from llm.response_cache_hits as h where h.entry_id = c.id
-            ) as h on true
+            -- the last hit: counter rows, then hits not folded yet (the most recent ones)
+            left join (
+                select x.entry_id, max(x.last_hit_at) as last_hit_at
+                from llm.response_cache_hits as x group by x.entry_id
+            ) as h on h.entry_id = c.id
+            left join (
+                select y.entry_id, max(y.hit_at) as hit_at
+                from llm.response_cache_hit_journal as y group by y.entry_id
+            ) as j on j.entry_id = c.id
             window w as (
-                order by c.expires_at > now() desc, greatest(c.created_at, h.last_hit_at) desc, c.id desc
+                order by c.expires_at > now() desc, greatest(c.created_at, h.last_hit_at, j.hit_at) desc,
+                    c.id desc
                 rows between unbounded preceding and current row
             )
         ) as v
@@ -9935,20 +10277,36 @@ begin
     perform llm.require_admin('read cache statistics');
     return query
     with live as (
-        select c.provider, c.model, c.scope, count(*) as entries, sum(h.hits) as hits,
-            sum(h.hits * c.prompt_tokens) as prompt_tokens, sum(h.hits * c.completion_tokens) as completion_tokens,
-            sum(h.hits * c.total_tokens) as total_tokens, sum(h.hits * c.cost_usd) as cost_usd
+        select c.provider, c.model, c.scope, count(*) as entries, sum(n.hits) as hits,
+            sum(n.hits * c.prompt_tokens) as prompt_tokens, sum(n.hits * c.completion_tokens) as completion_tokens,
+            sum(n.hits * c.total_tokens) as total_tokens, sum(n.hits * c.cost_usd) as cost_usd
         from llm.response_cache as c
-        cross join lateral (
-            select coalesce(sum(x.hits), 0) as hits from llm.response_cache_hits as x where x.entry_id = c.id
-        ) as h
+        -- counted hits plus the journal's, as llm.cache_hit_count() adds them; grouped once
+        -- each (not looked up per entry), so the cost is linear in the size of the cache
+        left join (
+            select x.entry_id, sum(x.hits) as hits from llm.response_cache_hits as x group by x.entry_id
+        ) as h on h.entry_id = c.id
+        left join (
+            select y.entry_id, count(*) as hits from llm.response_cache_hit_journal as y group by y.entry_id
+        ) as j on j.entry_id = c.id
+        cross join lateral (select coalesce(h.hits, 0) + coalesce(j.hits, 0) as hits) as n
         group by c.provider, c.model, c.scope
     ),
     past as (
         select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
             sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
             sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
-        from llm.response_cache_totals as t
+        from (
+            select x.provider, x.model, x.scope, x.misses, x.retired_hits, x.retired_prompt_tokens,
+                x.retired_completion_tokens, x.retired_total_tokens, x.retired_cost_usd
+            from llm.response_cache_totals as x
+            union all
+            -- hits of removed entries the fold has not moved here yet
+            select y.provider, y.model, y.scope, 0, 1, y.prompt_tokens, y.completion_tokens,
+                y.total_tokens, y.cost_usd
+            from llm.response_cache_hit_journal as y
+            where not exists (select from llm.response_cache as c where c.id = y.entry_id)
+        ) as t
         group by t.provider, t.model, t.scope
     ),
     merged as (
@@ -9987,24 +10345,17 @@ create or replace function llm.get_cached_llm_response(
     namespace text default null
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    -- JSON, not the composite llm.cache_hit: PostgREST answers a NULL composite with an object
-    -- whose every field is null, which callers would take for a hit; a NULL jsonb is `null`.
-    select case when h.id is not null then pg_catalog.to_jsonb(h) end
-    from llm_private.get_cached_llm_response(
-        prompt => get_cached_llm_response.prompt,
-        provider => get_cached_llm_response.provider,
-        model => get_cached_llm_response.model,
-        parameters => get_cached_llm_response.parameters,
-        user_id => get_cached_llm_response.user_id,
-        namespace => get_cached_llm_response.namespace
-    ) as h;
+begin
+    -- plpgsql, not SQL: its call is planned once per session, a SQL body on every call
+    return llm_private.get_cached_llm_response($1, $2, $3, $4, $5, $6);
+end;
 $$;
 comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
-'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. Expired entries are never returned.';
+'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. In a read-only transaction (a PostgREST GET) the hit is served with the count so far and neither hit nor miss is counted: call it with POST. Expired entries are never returned.';
 grant execute on function llm.get_cached_llm_response(
     text, text, text, jsonb, text, text
 ) to authenticated, service_role;
@@ -10151,6 +10502,15 @@ for select to authenticated using (
 );
 comment on policy "Users and admins read cache hit counts" on llm.response_cache_hits is
 'A user sees the hit counters of the entries of their own user scope. Package admins see every hit counter.';
+
+drop policy if exists "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal;
+create policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal
+for select to authenticated using (
+    (scope = 'user:' || (select auth.uid())::text)
+    or (select llm_private.is_admin())
+);
+comment on policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal is
+'A user sees the unfolded hits of the entries of their own user scope. Package admins see every unfolded hit.';
 
 drop policy if exists "Admins read cache totals" on llm.response_cache_totals;
 create policy "Admins read cache totals" on llm.response_cache_totals
@@ -10415,8 +10775,20 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'cache_hit_shards', 'integer', '16',
-    'Counter rows per cache entry (and per provider, model and scope for misses).',
+    'Counter rows per provider, model and scope for cache misses, so concurrent misses do not queue on one row.',
     '1', '1024'
+);
+-- Every 5 seconds where pg_cron has second-level schedules, else every minute: hit counts are
+-- exact either way; folding often keeps the journal, and counting it, short.
+select llm.define_setting(
+    'cache_hit_fold_schedule', 'cron',
+    case when llm.pg_cron_version() >= array[1, 5] then '"5 seconds"' else '"* * * * *"' end::jsonb,
+    'When the job folding the cache hit journal into the hit counters runs: "5 seconds" where pg_cron has second-level schedules (1.5 or later), else every minute.'
+);
+select llm.define_setting(
+    'cache_hit_fold_batch_rows', 'integer', '10000',
+    'Most hit journal rows one batch of the llm_cache_hit_fold job folds.',
+    '1', '1000000'
 );
 select llm.define_setting(
     'cache_max_entries', 'integer', '100000',
@@ -10458,6 +10830,10 @@ select llm.register_job(
 select llm.register_job(
     'llm_cache_evict', 'cache_evict_schedule', 'select llm.evict_llm_cache()',
     'Evicts least recently used response cache entries above cache_max_entries or cache_max_bytes.'
+);
+select llm.register_job(
+    'llm_cache_hit_fold', 'cache_hit_fold_schedule', 'select llm.run_cache_hit_fold()',
+    'Folds the cache hit journal into the hit counters (hits of removed entries into the totals).'
 );
 
 -- ==== revoke sweep ====

@@ -64,6 +64,8 @@ select llm.set_user_quota(user_id => 'user-upgrade', quota_period => 'monthly',
 select llm.cache_llm_response(prompt => 'What is 2+2?', provider => 'openai',
                               model => 'gpt-4o-mini', response => '4',
                               user_id => 'user-upgrade');
+select llm.get_cached_llm_response(prompt => 'What is 2+2?', provider => 'openai',
+                                   model => 'gpt-4o-mini', user_id => 'user-upgrade');
 """
 
 
@@ -82,6 +84,7 @@ def assert_rows_readable(url: str) -> None:
         hit = api.rpc("get_cached_llm_response", prompt="What is 2+2?", provider="openai",
                       model="gpt-4o-mini", user_id="user-upgrade")
         assert hit["response"] == "4"
+        assert hit["hit_count"] == 2  # the hit counted before the upgrade, and this one
         assert conn.execute(
             "select count(*) from llm.request_logs where request_id = 'req-upgrade-1'"
         ).fetchone()[0] == 1

@@ -293,8 +293,8 @@ def test_anon_gets_nothing(anon):
         get(anon, "x")
     with pytest.raises(errors.InsufficientPrivilege):
         anon.rpc("cache_llm_response", prompt="x", provider="p", model="m", response="r")
-    for table in ("response_cache", "response_cache_hits", "response_cache_totals",
-                  "response_cache_leases"):
+    for table in ("response_cache", "response_cache_hits", "response_cache_hit_journal",
+                  "response_cache_totals", "response_cache_leases"):
         with pytest.raises(errors.InsufficientPrivilege):
             anon.sql(f"select * from llm.{table}")
 
@@ -321,6 +321,12 @@ def test_users_select_only_their_own_entries(service, make_user, as_user, admin)
     assert [r["scope"] for r in as_user(alice).sql(query, (prompt,))] == [f"user:{alice.id}"]
     assert as_user(bob).sql(query, (prompt,)) == []
     assert len(admin.sql(query, (prompt,))) == 2
+    # a hit is a journal row until the fold job adds it to the entry's counter row
+    unfolded = ("select count(*) as hits from llm.response_cache_hit_journal as j "
+                "join llm.response_cache as c on c.id = j.entry_id where c.prompt = %s")
+    assert [r["hits"] for r in as_user(alice).sql(unfolded, (prompt,))] == [1]
+    assert [r["hits"] for r in as_user(bob).sql(unfolded, (prompt,))] == [0]
+    service.rpc("run_cache_hit_fold")
     hits = ("select h.hits from llm.response_cache_hits as h join llm.response_cache as c "
             "on c.id = h.entry_id where c.prompt = %s")
     assert [r["hits"] for r in as_user(alice).sql(hits, (prompt,))] == [1]
@@ -342,6 +348,9 @@ def test_only_admins_read_totals_and_leases(service, make_user, as_user, admin, 
     "delete from llm.response_cache",
     "update llm.response_cache_hits set hits = hits + 100",
     "delete from llm.response_cache_hits",
+    "insert into llm.response_cache_hit_journal (entry_id, scope, provider, model) "
+    "values (gen_random_uuid(), 'global', 'p', 'm')",
+    "delete from llm.response_cache_hit_journal",
     "insert into llm.response_cache_totals (provider, model, scope, shard) values ('p', 'm', 'global', 0)",
     "delete from llm.response_cache_totals",
     "insert into llm.response_cache_leases (scope, prompt_hash, expires_at) values ('global', 'x', now())",

@@ -20,7 +20,9 @@ called with named arguments, and the result shaped as PostgREST's ``asJsonF`` sh
 - a scalar: its value (``None`` for NULL).
 
 ``rpc`` returns that shape with Python values (UUIDs, Decimals, datetimes, as psycopg reads
-them); ``rpc_json`` returns exactly the JSON body supabase-js would receive, decoded.
+them); ``rpc_json`` returns exactly the JSON body supabase-js would receive, decoded;
+``rpc_get`` is ``GET /rpc/<fn>``: the same call in a read-only transaction, as PostgREST runs
+every GET.
 A database error is re-raised as is, with ``http_status``: the HTTP status PostgREST answers
 for its SQLSTATE (``PostgREST.Error.PgError.ResultError.pgErrorStatus``).
 """
@@ -204,6 +206,9 @@ class Api:
              settings: tuple[tuple[str, str], ...] = ()) -> list[dict]:
         try:
             with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+                if method in ("GET", "HEAD"):
+                    # PostgREST runs GET and HEAD requests in a read-only transaction
+                    cur.execute("set transaction read only")
                 self._begin(cur, method, path, settings)
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description else []
@@ -258,8 +263,18 @@ class Api:
     def rpc(self, function: str, **args: Any) -> Any:
         """Calls ``<schema>.<function>`` like ``supabase.rpc(function, args)``; returns the
         response's shape with Python values (see the module docstring)."""
+        return self._rpc("POST", function, args)
+
+    def rpc_get(self, function: str, **args: Any) -> Any:
+        """Calls ``<schema>.<function>`` as ``GET /rpc/<function>`` (supabase-js
+        ``rpc(function, args, { get: true })``): the same call as ``rpc``, in the read-only
+        transaction PostgREST runs every GET in, so nothing it writes can last (``25006``,
+        HTTP 405). The arguments are bound as ``rpc`` binds a body."""
+        return self._rpc("GET", function, args)
+
+    def _rpc(self, method: str, function: str, args: dict) -> Any:
         sig, query, params = self._call(function, args)
-        rows = self._run(query, params, "POST", f"/rpc/{function}", sig.settings)
+        rows = self._run(query, params, method, f"/rpc/{function}", sig.settings)
         if sig.returns_composite:
             if sig.returns_set:
                 return rows

@@ -169,7 +169,9 @@ SECTIONS: list[Section] = [
         """
         select left(c.prompt, 40) as prompt, c.provider, c.model,
                coalesce((select sum(h.hits) from llm.response_cache_hits as h
-                         where h.entry_id = c.id), 0) as hits,
+                         where h.entry_id = c.id), 0)
+               + (select count(*) from llm.response_cache_hit_journal as j
+                  where j.entry_id = c.id) as hits,
                c.embedding_dims, c.expires_at > now() as live,
                date_trunc('second', c.expires_at - now()) as expires_in
         from llm.response_cache as c order by c.created_at, c.prompt

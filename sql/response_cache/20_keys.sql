@@ -46,7 +46,11 @@ $$;
 comment on function llm.cache_check_json_size(jsonb, text) is
 'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
 
--- Validates and canonicalises a request once, for every function that computes a key.
+-- Validates and canonicalises a request once, for every function that computes a key. It is
+-- on the path of every lookup, so the common case runs here alone, with cached plans and one
+-- read of the ignored parameters: the helpers above are called only for what needs them
+-- (an error to raise, parameters large enough to be bounded, a number with trailing zeros, a
+-- chat message array). Keys stay byte for byte those of 0.3.0 (test_response_cache_keys.py).
 create or replace function llm.cache_canonical_key(
     p_prompt text, p_provider text, p_model text, p_parameters jsonb,
     out provider text, out model text, out parameters jsonb, out prompt_hash text
@@ -57,6 +61,7 @@ set search_path = ''
 as $$
 declare
     v_prompt jsonb;
+    v_text text;
     v_ignored text[];
 begin
     if p_prompt is null then
@@ -72,13 +77,31 @@ begin
         raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
             using errcode = '22023';
     end if;
-    parameters := llm.cache_check_json_size(llm.check_metadata(p_parameters, 'parameters'), 'parameters');
-    select array(select jsonb_array_elements_text(s.value)) into v_ignored
-    from llm.settings as s where s.key = 'cache_ignored_parameters';
-    if parameters ?| v_ignored then
-        parameters := parameters - v_ignored;
+    if p_parameters is null or jsonb_typeof(p_parameters) = 'null' then
+        parameters := '{}';
+    elsif jsonb_typeof(p_parameters) <> 'object' then
+        perform llm.check_metadata(p_parameters, 'parameters');  -- raises 22023 naming the field
+    else
+        v_text := p_parameters::text;
+        -- nesting 65 levels deep takes at least 130 brackets: shorter JSON is within both bounds
+        if octet_length(v_text) >= 130 then
+            perform llm.cache_check_json_size(p_parameters, 'parameters');
+        end if;
+        parameters := p_parameters;
+        if v_text <> '{}' then
+            v_ignored := array(
+                select jsonb_array_elements_text(s.value) from llm.settings as s
+                where s.key = 'cache_ignored_parameters'
+            );
+            if parameters ?| v_ignored then
+                parameters := parameters - v_ignored;
+            end if;
+            -- what cache_canonical_json changes: a number with trailing zeros after its point
+            if v_text ~ '\.[0-9]*0([^0-9]|$)' then
+                parameters := llm.cache_canonical_json(parameters);
+            end if;
+        end if;
     end if;
-    parameters := llm.cache_canonical_json(parameters);
     -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
     v_prompt := to_jsonb(p_prompt);
     if p_prompt ~ '^\s*\[' then

@@ -118,7 +118,9 @@ grant execute on function llm.cache_llm_response(
     bigint, numeric, text
 ) to service_role;
 
--- Exact lookup: the live response of the key in the caller's scope, with the hit counted.
+-- Exact lookup: the live response of the key in the caller's scope, with the hit counted. One
+-- plpgsql function (plans cached per session) under the API wrapper, in few statements: the
+-- key, the scope (a backend's global scope without looking the caller up), the lookup.
 create or replace function llm_private.get_cached_llm_response(
     prompt text,
     provider text,
@@ -127,7 +129,7 @@ create or replace function llm_private.get_cached_llm_response(
     user_id text default null,
     namespace text default null
 )
-returns llm.cache_hit
+returns jsonb
 language plpgsql
 security definer
 set search_path = ''
@@ -137,14 +139,22 @@ declare
     v_scope text;
     v_hit llm.cache_hit;
 begin
-    select * into k from llm.cache_canonical_key($1, $2, $3, $4);
-    v_scope := llm.cache_scope(get_cached_llm_response.user_id, get_cached_llm_response.namespace);
+    k := llm.cache_canonical_key($1, $2, $3, $4);
+    -- backends by name (the allow-list of llm.request_role) on the global scope
+    v_scope := case
+        when $5 is null and $6 is null
+            and coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+            in ('service_role', 'postgres', 'supabase_admin') then 'global'
+        else llm.cache_scope($5, $6)
+    end;
     v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
     if v_hit.id is null then
         perform llm.cache_count_miss(k.provider, k.model, v_scope);
         return null;
     end if;
-    return v_hit;
+    -- JSON, not the composite llm.cache_hit: PostgREST answers a NULL composite with an object
+    -- whose every field is null, which callers would take for a hit; a NULL jsonb is `null`.
+    return to_jsonb(v_hit);
 end;
 $$;
 comment on function llm_private.get_cached_llm_response(

@@ -30,6 +30,7 @@ declare
     v_parameters jsonb;
     v_first uuid;
     v_candidates bigint;
+    v_hit llm.cache_hit;
     r llm.similar_cached_prompt;
 begin
     if p_embedding is null then
@@ -109,11 +110,15 @@ begin
         p_threshold
     loop
         if v_first is null and p_count_hit then
-            r.hit_count := llm.cache_count_hit(r.id);
+            select c.id, null, null, c.created_at, c.expires_at, null, c.provider, c.model, c.scope,
+                c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+            into v_hit
+            from llm.response_cache as c where c.id = r.id;
+        end if;
+        if v_first is null and p_count_hit and v_hit.id is not null then
+            r.hit_count := llm.cache_count_hit(v_hit);
         else
-            r.hit_count := (
-                select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = r.id
-            );
+            r.hit_count := llm.cache_hit_count(r.id);
         end if;
         v_first := coalesce(v_first, r.id);
         return next r;

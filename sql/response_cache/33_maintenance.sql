@@ -42,12 +42,18 @@ begin
                 count(*) over w as n_kept,
                 sum(c.size_bytes) over w as bytes_kept
             from llm.response_cache as c
-            left join lateral (
-                select max(h.last_hit_at) as last_hit_at
-                from llm.response_cache_hits as h where h.entry_id = c.id
-            ) as h on true
+            -- the last hit: counter rows, then hits not folded yet (the most recent ones)
+            left join (
+                select x.entry_id, max(x.last_hit_at) as last_hit_at
+                from llm.response_cache_hits as x group by x.entry_id
+            ) as h on h.entry_id = c.id
+            left join (
+                select y.entry_id, max(y.hit_at) as hit_at
+                from llm.response_cache_hit_journal as y group by y.entry_id
+            ) as j on j.entry_id = c.id
             window w as (
-                order by c.expires_at > now() desc, greatest(c.created_at, h.last_hit_at) desc, c.id desc
+                order by c.expires_at > now() desc, greatest(c.created_at, h.last_hit_at, j.hit_at) desc,
+                    c.id desc
                 rows between unbounded preceding and current row
             )
         ) as v

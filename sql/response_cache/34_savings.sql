@@ -61,20 +61,36 @@ begin
     perform llm.require_admin('read cache statistics');
     return query
     with live as (
-        select c.provider, c.model, c.scope, count(*) as entries, sum(h.hits) as hits,
-            sum(h.hits * c.prompt_tokens) as prompt_tokens, sum(h.hits * c.completion_tokens) as completion_tokens,
-            sum(h.hits * c.total_tokens) as total_tokens, sum(h.hits * c.cost_usd) as cost_usd
+        select c.provider, c.model, c.scope, count(*) as entries, sum(n.hits) as hits,
+            sum(n.hits * c.prompt_tokens) as prompt_tokens, sum(n.hits * c.completion_tokens) as completion_tokens,
+            sum(n.hits * c.total_tokens) as total_tokens, sum(n.hits * c.cost_usd) as cost_usd
         from llm.response_cache as c
-        cross join lateral (
-            select coalesce(sum(x.hits), 0) as hits from llm.response_cache_hits as x where x.entry_id = c.id
-        ) as h
+        -- counted hits plus the journal's, as llm.cache_hit_count() adds them; grouped once
+        -- each (not looked up per entry), so the cost is linear in the size of the cache
+        left join (
+            select x.entry_id, sum(x.hits) as hits from llm.response_cache_hits as x group by x.entry_id
+        ) as h on h.entry_id = c.id
+        left join (
+            select y.entry_id, count(*) as hits from llm.response_cache_hit_journal as y group by y.entry_id
+        ) as j on j.entry_id = c.id
+        cross join lateral (select coalesce(h.hits, 0) + coalesce(j.hits, 0) as hits) as n
         group by c.provider, c.model, c.scope
     ),
     past as (
         select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
             sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
             sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
-        from llm.response_cache_totals as t
+        from (
+            select x.provider, x.model, x.scope, x.misses, x.retired_hits, x.retired_prompt_tokens,
+                x.retired_completion_tokens, x.retired_total_tokens, x.retired_cost_usd
+            from llm.response_cache_totals as x
+            union all
+            -- hits of removed entries the fold has not moved here yet
+            select y.provider, y.model, y.scope, 0, 1, y.prompt_tokens, y.completion_tokens,
+                y.total_tokens, y.cost_usd
+            from llm.response_cache_hit_journal as y
+            where not exists (select from llm.response_cache as c where c.id = y.entry_id)
+        ) as t
         group by t.provider, t.model, t.scope
     ),
     merged as (

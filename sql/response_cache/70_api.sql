@@ -10,24 +10,17 @@ create or replace function llm.get_cached_llm_response(
     namespace text default null
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    -- JSON, not the composite llm.cache_hit: PostgREST answers a NULL composite with an object
-    -- whose every field is null, which callers would take for a hit; a NULL jsonb is `null`.
-    select case when h.id is not null then pg_catalog.to_jsonb(h) end
-    from llm_private.get_cached_llm_response(
-        prompt => get_cached_llm_response.prompt,
-        provider => get_cached_llm_response.provider,
-        model => get_cached_llm_response.model,
-        parameters => get_cached_llm_response.parameters,
-        user_id => get_cached_llm_response.user_id,
-        namespace => get_cached_llm_response.namespace
-    ) as h;
+begin
+    -- plpgsql, not SQL: its call is planned once per session, a SQL body on every call
+    return llm_private.get_cached_llm_response($1, $2, $3, $4, $5, $6);
+end;
 $$;
 comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
-'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. Expired entries are never returned.';
+'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. In a read-only transaction (a PostgREST GET) the hit is served with the count so far and neither hit nor miss is counted: call it with POST. Expired entries are never returned.';
 grant execute on function llm.get_cached_llm_response(
     text, text, text, jsonb, text, text
 ) to authenticated, service_role;

@@ -21,6 +21,15 @@ for select to authenticated using (
 comment on policy "Users and admins read cache hit counts" on llm.response_cache_hits is
 'A user sees the hit counters of the entries of their own user scope. Package admins see every hit counter.';
 
+drop policy if exists "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal;
+create policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal
+for select to authenticated using (
+    (scope = 'user:' || (select auth.uid())::text)
+    or (select llm_private.is_admin())
+);
+comment on policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal is
+'A user sees the unfolded hits of the entries of their own user scope. Package admins see every unfolded hit.';
+
 drop policy if exists "Admins read cache totals" on llm.response_cache_totals;
 create policy "Admins read cache totals" on llm.response_cache_totals
 for select to authenticated using ((select llm_private.is_admin()));

@@ -7,8 +7,20 @@ select llm.define_setting(
 );
 select llm.define_setting(
     'cache_hit_shards', 'integer', '16',
-    'Counter rows per cache entry (and per provider, model and scope for misses).',
+    'Counter rows per provider, model and scope for cache misses, so concurrent misses do not queue on one row.',
     '1', '1024'
+);
+-- Every 5 seconds where pg_cron has second-level schedules, else every minute: hit counts are
+-- exact either way; folding often keeps the journal, and counting it, short.
+select llm.define_setting(
+    'cache_hit_fold_schedule', 'cron',
+    case when llm.pg_cron_version() >= array[1, 5] then '"5 seconds"' else '"* * * * *"' end::jsonb,
+    'When the job folding the cache hit journal into the hit counters runs: "5 seconds" where pg_cron has second-level schedules (1.5 or later), else every minute.'
+);
+select llm.define_setting(
+    'cache_hit_fold_batch_rows', 'integer', '10000',
+    'Most hit journal rows one batch of the llm_cache_hit_fold job folds.',
+    '1', '1000000'
 );
 select llm.define_setting(
     'cache_max_entries', 'integer', '100000',
@@ -50,4 +62,8 @@ select llm.register_job(
 select llm.register_job(
     'llm_cache_evict', 'cache_evict_schedule', 'select llm.evict_llm_cache()',
     'Evicts least recently used response cache entries above cache_max_entries or cache_max_bytes.'
+);
+select llm.register_job(
+    'llm_cache_hit_fold', 'cache_hit_fold_schedule', 'select llm.run_cache_hit_fold()',
+    'Folds the cache hit journal into the hit counters (hits of removed entries into the totals).'
 );

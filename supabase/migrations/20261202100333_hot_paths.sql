@@ -30,12 +30,67 @@ alter table llm.quota_escrow enable row level security;
 revoke all on llm.quota_escrow from anon, authenticated, service_role;
 grant select on llm.quota_escrow to authenticated, service_role;
 
+-- ---- sql/response_cache/12_hit_journal.sql ----
+
+-- The hit journal: one appended row per counted cache hit, folded into the hit counters.
+
+-- No primary key, no foreign key and no update: a hit appends one row and locks nothing, so
+-- concurrent hits of one entry never wait for each other and never touch the entry row. The
+-- row carries what the hit saved, so a hit whose entry was removed meanwhile still counts.
+create table if not exists llm.response_cache_hit_journal (
+    entry_id uuid not null,
+    scope text not null,
+    provider text not null,
+    model text not null,
+    prompt_tokens bigint,
+    completion_tokens bigint,
+    total_tokens bigint,
+    cost_usd numeric,
+    hit_at timestamptz not null default now()
+);
+comment on table llm.response_cache_hit_journal is
+'Append-only cache hits not yet folded into llm.response_cache_hits (by the llm_cache_hit_fold job, or by a hit on an entry with many unfolded hits): a hit count is the counter rows plus these rows. A row leaves the journal in the transaction that adds it to the counters (or, when its entry was removed, to llm.response_cache_totals).';
+comment on column llm.response_cache_hit_journal.entry_id is
+'The llm.response_cache entry that was hit (not a foreign key: checking one would lock the entry row on every hit).';
+comment on column llm.response_cache_hit_journal.scope is 'Scope of the entry, for statistics.';
+comment on column llm.response_cache_hit_journal.total_tokens is
+'Tokens the hit saved (the entry''s), so the hit keeps its savings if the entry is removed before the fold.';
+comment on column llm.response_cache_hit_journal.cost_usd is 'Cost the hit saved (the entry''s cost_usd).';
+
+-- counting an entry's unfolded hits, and its most recent one for eviction
+create index if not exists response_cache_hit_journal_entry_id_hit_at_idx
+on llm.response_cache_hit_journal (entry_id, hit_at);
+alter table llm.response_cache_hit_journal enable row level security;
+revoke all on llm.response_cache_hit_journal from anon, authenticated, service_role;
+grant select on llm.response_cache_hit_journal to authenticated, service_role;
+
 -- ==== upgrade steps ====
 
 -- ---- upgrades/0.3.0--0.4.0.sql ----
 
 -- State changes from 0.3.0 to 0.4.0. Every step is guarded: it changes nothing where it was
 -- applied already, so the bundle can run it on any install.
+
+-- A cache hit is counted by appending to llm.response_cache_hit_journal (new state file
+-- sql/response_cache/12_hit_journal.sql): the counter that took the entry id, and updated a
+-- shard row, takes the hit itself now. Existing counter rows are kept as they are: every hit
+-- counted before the upgrade stays in the counts.
+drop function if exists llm.cache_count_hit(uuid);
+
+-- The implementation of get_cached_llm_response returns the hit as jsonb itself (the API
+-- wrapper returned jsonb already): a changed return type needs the old function dropped.
+do $$
+begin
+    if (
+        select prorettype from pg_catalog.pg_proc
+        where oid = pg_catalog.to_regprocedure(
+            'llm_private.get_cached_llm_response(text, text, text, jsonb, text, text)'
+        )
+    ) = pg_catalog.to_regtype('llm.cache_hit') then
+        drop function llm_private.get_cached_llm_response(text, text, text, jsonb, text, text);
+    end if;
+end
+$$;
 
 -- ==== changed definitions ====
 
@@ -1725,6 +1780,1493 @@ create policy "Admins delete fold dead letters" on llm.usage_journal_rejects
 for delete to authenticated using ((select llm_private.is_admin()));
 comment on policy "Admins delete fold dead letters" on llm.usage_journal_rejects is
 'Package admins remove fold dead letters they have dealt with.';
+
+-- ---- sql/response_cache/20_keys.sql ----
+
+-- Cache keys and scopes: canonical JSON, the key, the caller's scope, embedding checks.
+
+-- Makes equal JSON values textually equal: numbers lose trailing zeros (1.0 = 1), at every
+-- depth. One pass over the JSON text (strings are matched whole and kept as they are), so the
+-- cost is linear in the size of the value and nothing recurses.
+create or replace function llm.cache_canonical_json(p_value jsonb)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_text text := p_value::text;
+begin
+    -- jsonb prints a number with trailing zeros only after a decimal point: nothing to do
+    if v_text !~ '\.[0-9]*0([^0-9]|$)' then
+        return p_value;
+    end if;
+    -- 1.50 -> 1.5, then 2.0 -> 2; a quoted string (group 1) is put back unchanged
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|(\.[0-9]*[1-9])0+(?![0-9])', '\1\2', 'g');
+    v_text := regexp_replace(v_text, '("(?:[^"\\]|\\.)*")|\.0+(?![0-9])', '\1', 'g');
+    return v_text::jsonb;
+end;
+$$;
+comment on function llm.cache_canonical_json(jsonb) is
+'Canonical JSON for cache keys: numbers normalised (1.0 becomes 1) at every depth, in time linear in the size of the value; key order is already irrelevant in jsonb.';
+
+-- Bounds a JSON argument that is canonicalised, so the work is bounded by these limits.
+create or replace function llm.cache_check_json_size(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if octet_length(p_value::text) > 262144 then
+        raise exception '% is % bytes of JSON; at most 262144 are accepted', p_field, octet_length(p_value::text)
+            using errcode = '22023';
+    end if;
+    if jsonb_path_exists(p_value, 'strict $.**{65}') then
+        raise exception '% is nested more than 64 levels deep', p_field using errcode = '22023';
+    end if;
+    return p_value;
+end;
+$$;
+comment on function llm.cache_check_json_size(jsonb, text) is
+'Returns the value; 22023 naming the field when its JSON text exceeds 262144 bytes or it nests more than 64 levels.';
+
+-- Validates and canonicalises a request once, for every function that computes a key. It is
+-- on the path of every lookup, so the common case runs here alone, with cached plans and one
+-- read of the ignored parameters: the helpers above are called only for what needs them
+-- (an error to raise, parameters large enough to be bounded, a number with trailing zeros, a
+-- chat message array). Keys stay byte for byte those of 0.3.0 (test_response_cache_keys.py).
+create or replace function llm.cache_canonical_key(
+    p_prompt text, p_provider text, p_model text, p_parameters jsonb,
+    out provider text, out model text, out parameters jsonb, out prompt_hash text
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_prompt jsonb;
+    v_text text;
+    v_ignored text[];
+begin
+    if p_prompt is null then
+        raise exception 'prompt must not be null' using errcode = '22004';
+    end if;
+    if p_provider is null or p_model is null then
+        raise exception '% must not be null', case when p_provider is null then 'provider' else 'model' end
+            using errcode = '22004';
+    end if;
+    provider := lower(btrim(p_provider));
+    model := btrim(p_model);
+    if provider = '' or model = '' then
+        raise exception '% must not be blank', case when provider = '' then 'provider' else 'model' end
+            using errcode = '22023';
+    end if;
+    if p_parameters is null or jsonb_typeof(p_parameters) = 'null' then
+        parameters := '{}';
+    elsif jsonb_typeof(p_parameters) <> 'object' then
+        perform llm.check_metadata(p_parameters, 'parameters');  -- raises 22023 naming the field
+    else
+        v_text := p_parameters::text;
+        -- nesting 65 levels deep takes at least 130 brackets: shorter JSON is within both bounds
+        if octet_length(v_text) >= 130 then
+            perform llm.cache_check_json_size(p_parameters, 'parameters');
+        end if;
+        parameters := p_parameters;
+        if v_text <> '{}' then
+            v_ignored := array(
+                select jsonb_array_elements_text(s.value) from llm.settings as s
+                where s.key = 'cache_ignored_parameters'
+            );
+            if parameters ?| v_ignored then
+                parameters := parameters - v_ignored;
+            end if;
+            -- what cache_canonical_json changes: a number with trailing zeros after its point
+            if v_text ~ '\.[0-9]*0([^0-9]|$)' then
+                parameters := llm.cache_canonical_json(parameters);
+            end if;
+        end if;
+    end if;
+    -- a chat message array (JSON text starting with '[') is keyed by its canonical JSON
+    v_prompt := to_jsonb(p_prompt);
+    if p_prompt ~ '^\s*\[' then
+        begin
+            v_prompt := p_prompt::jsonb;
+            if jsonb_typeof(v_prompt) <> 'array' then
+                v_prompt := to_jsonb(p_prompt);
+            end if;
+        exception when invalid_text_representation or statement_too_complex then
+            v_prompt := to_jsonb(p_prompt);
+        end;
+        v_prompt := llm.cache_canonical_json(v_prompt);
+    end if;
+    prompt_hash := encode(
+        sha256(convert_to(jsonb_build_array(provider, model, v_prompt, parameters)::text, 'UTF8')),
+        'hex'
+    );
+end;
+$$;
+comment on function llm.cache_canonical_key(text, text, text, jsonb) is
+'Checks a request (22004 null prompt, provider or model; 22023 blank names, non-object parameters or parameters above 262144 bytes or 64 levels) and returns its canonical provider, model, parameters and sha256 key.';
+
+-- The cache key of a request, for clients that want to see or log it.
+create or replace function llm_private.llm_cache_key(
+    prompt text, provider text, model text, parameters jsonb default null
+)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select k.prompt_hash from llm.cache_canonical_key($1, $2, $3, $4) as k;
+$$;
+comment on function llm_private.llm_cache_key(text, text, text, jsonb) is
+'Implementation of llm.llm_cache_key() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
+
+-- Resolves the scope a call works in; authenticated users only ever get their own scope.
+create or replace function llm.cache_scope(p_user_id text, p_namespace text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_user_id is not null and p_namespace is not null then
+        raise exception 'give user_id or namespace, not both' using errcode = '22023';
+    end if;
+    if p_namespace is not null then
+        if not llm.is_backend() then
+            raise exception 'namespace scopes are for the service role' using errcode = '42501';
+        end if;
+        if p_namespace !~ '^\S' or length(p_namespace) > 200 or p_namespace ~ '[[:cntrl:]]' then
+            raise exception 'namespace must be 1 to 200 printable characters, not starting with a space, got %',
+                quote_literal(p_namespace)
+                using errcode = '22023';
+        end if;
+        return 'namespace:' || p_namespace;
+    end if;
+    -- backends default to the global scope
+    if p_user_id is null and llm.is_backend() then
+        return 'global';
+    end if;
+    return 'user:' || llm.resolve_user(p_user_id, false)::text;
+end;
+$$;
+comment on function llm.cache_scope(text, text) is
+'Scope of a cache call: global by default for backends, user:<uuid> for user_id (an authenticated caller always gets its own), namespace:<name> for backends; 22023 when both are given.';
+
+-- Parses a stored-scope filter such as global, user:user-123 or namespace:docs.
+create or replace function llm.cache_scope_filter(p_scope text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if p_scope is null or p_scope = 'global' then
+        return p_scope;
+    elsif p_scope like 'user:%' then
+        return 'user:' || llm.user_uuid(substr(p_scope, 6))::text;
+    elsif p_scope ~ '^namespace:\S' then
+        return p_scope;
+    end if;
+    raise exception 'scope must be global, user:<user id> or namespace:<name>, got %',
+        quote_literal(p_scope)
+        using errcode = '22023';
+end;
+$$;
+comment on function llm.cache_scope_filter(text) is
+'Canonical form of a scope argument (user:<id> becomes user:<uuid>); 22023 for anything else.';
+
+-- Checks an embedding before it is stored or searched: supported size, consistent per model.
+-- A lookup passes its scope, so its answer never depends on entries of other scopes.
+create or replace function llm.cache_check_embedding(
+    p_embedding extensions.vector, p_embedding_model text, p_scope text
+)
+returns integer
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_dims integer := extensions.vector_dims(p_embedding);
+    v_model_dims integer;
+begin
+    if not llm_private.setting('cache_embedding_dimensions') @> to_jsonb(v_dims) then
+        raise exception 'embedding has % dimensions; supported are % (setting cache_embedding_dimensions)',
+            v_dims, llm_private.setting('cache_embedding_dimensions')
+            using errcode = '22023';
+    end if;
+    if extensions.vector_norm(p_embedding) = 0 then
+        raise exception 'embedding must not be all zeros (cosine similarity is undefined)'
+            using errcode = '22023';
+    end if;
+    if p_embedding_model is not null then
+        select c.embedding_dims into v_model_dims
+        from llm.response_cache as c
+        where c.embedding_model = p_embedding_model and c.embedding_dims <> v_dims
+            and (p_scope is null or c.scope = p_scope)
+        limit 1;
+        if found then
+            raise exception 'embedding has % dimensions but embedding_model % has % dimensions',
+                v_dims, quote_literal(p_embedding_model), v_model_dims
+                using errcode = '22023';
+        end if;
+    end if;
+    return v_dims;
+end;
+$$;
+comment on function llm.cache_check_embedding(extensions.vector, text, text) is
+'Returns the dimensions of an embedding; 22023 when unsupported, all zeros, or different from earlier embeddings of the same embedding_model (in p_scope only when given: lookups see nothing of other scopes).';
+
+-- ---- sql/response_cache/21_counting.sql ----
+
+-- Counting hits and misses, the exact lookup, retiring entries.
+
+-- A hit is counted by appending a row to llm.response_cache_hit_journal, which the fold job
+-- (22_hit_fold.sql) adds to counter row 0 of the entry in llm.response_cache_hits; an exact
+-- count is the counter rows plus the journal rows. The journal is a queue whose size swings
+-- between folds, and a plan made while it was nearly empty (a sequential scan) would be kept
+-- while it grows: the functions that read it plan with index scans only.
+
+-- The exact hit count of an entry: its counter rows plus its hits not folded yet.
+create or replace function llm.cache_hit_count(p_entry_id uuid)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+set enable_seqscan = off
+as $$
+begin
+    return (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_entry_id)
+        + (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = p_entry_id);
+end;
+$$;
+comment on function llm.cache_hit_count(uuid) is
+'Exact hit count of a cache entry: the sum of its llm.response_cache_hits rows plus its rows in llm.response_cache_hit_journal.';
+
+-- Counts a hit of an entry with many unfolded hits (a hot key: 8 since the last fold) on a
+-- counter row instead, so counting its journal rows stays short: any counter row from 1 up
+-- that no concurrent hit holds (row 0 is the fold's), a new one (up to cache_hit_shards) only
+-- when all are busy, so concurrent hits of one entry never queue. An update in place of a
+-- narrow row: the entry row is never rewritten.
+create or replace function llm.cache_count_hot_hit(p_hit llm.cache_hit)
+returns void
+language plpgsql
+set search_path = ''
+set enable_seqscan = off
+as $$
+begin
+    update llm.response_cache_hits as h
+    set hits = h.hits + 1, last_hit_at = now()
+    where h.entry_id = p_hit.id
+        and h.shard = (
+            select x.shard from llm.response_cache_hits as x
+            where x.entry_id = p_hit.id and x.shard > 0
+            limit 1
+            for no key update skip locked
+        );
+    if found then
+        return;
+    end if;
+    begin
+        insert into llm.response_cache_hits as h (entry_id, shard, hits)
+        values (
+            p_hit.id,
+            1 + pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
+        )
+        on conflict (entry_id, shard) do update
+            set hits = h.hits + 1, last_hit_at = now();
+    exception when foreign_key_violation then
+        -- the entry was removed meanwhile: the journal keeps the hit and what it saved
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        values (
+            p_hit.id, p_hit.scope, p_hit.provider, p_hit.model, p_hit.prompt_tokens,
+            p_hit.completion_tokens, p_hit.total_tokens, p_hit.cost_saved_usd
+        );
+    end;
+end;
+$$;
+comment on function llm.cache_count_hot_hit(llm.cache_hit) is
+'Counts a hit of a hot entry on one of its llm.response_cache_hits rows numbered 1 to cache_hit_shards that no concurrent hit holds (in the journal if the entry was removed meanwhile).';
+
+-- Counts one hit: an appended journal row (no row lock, no update, no wait, the entry row never
+-- touched), or for a hot key a counter row. A read-only transaction (PostgREST runs GET
+-- requests in one) can write nothing that lasts: its hit is served with the count so far and
+-- not counted. Returns the exact hit count.
+create or replace function llm.cache_count_hit(p_hit llm.cache_hit)
+returns bigint
+language plpgsql
+set search_path = ''
+set enable_seqscan = off
+as $$
+declare
+    v_counted bigint;
+    v_unfolded bigint;
+begin
+    select (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = p_hit.id),
+        (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = p_hit.id)
+    into v_counted, v_unfolded;
+    if current_setting('transaction_read_only') = 'on' then
+        return v_counted + v_unfolded;
+    end if;
+    if v_unfolded < 8 then
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        values (
+            p_hit.id, p_hit.scope, p_hit.provider, p_hit.model, p_hit.prompt_tokens,
+            p_hit.completion_tokens, p_hit.total_tokens, p_hit.cost_saved_usd
+        );
+    else
+        perform llm.cache_count_hot_hit(p_hit);
+    end if;
+    return v_counted + v_unfolded + 1;
+end;
+$$;
+comment on function llm.cache_count_hit(llm.cache_hit) is
+'Counts a hit of the entry p_hit (a row appended to llm.response_cache_hit_journal, nothing locked; a counter row for an entry with 8 unfolded hits) and returns the exact hit count; in a read-only transaction returns the count without counting.';
+
+-- Counts one miss for the hit rate.
+create or replace function llm.cache_count_miss(p_provider text, p_model text, p_scope text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if current_setting('transaction_read_only') = 'on' then
+        return;
+    end if;
+    insert into llm.response_cache_totals as t (provider, model, scope, shard, misses)
+    values (
+        p_provider, p_model, p_scope,
+        pg_backend_pid() % greatest(llm_private.setting_text('cache_hit_shards')::integer, 1), 1
+    )
+    on conflict (provider, model, scope, shard) do update
+        set misses = t.misses + 1, updated_at = now();
+end;
+$$;
+comment on function llm.cache_count_miss(text, text, text) is
+'Adds one miss to llm.response_cache_totals (sharded like hits).';
+
+-- Exact lookup shared by get_cached_llm_response and claim_llm_cache_key: live entries only,
+-- the hit counted as llm.cache_count_hit counts it, in one statement (the entry, its exact
+-- count and the appended journal row). It is on every lookup: its plans are generic, so a
+-- lookup is never planned again (custom plans would be, on every call).
+create or replace function llm.cache_lookup(p_scope text, p_prompt_hash text)
+returns llm.cache_hit
+language plpgsql
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+as $$
+declare
+    v_hit llm.cache_hit;
+    v_appended boolean;
+begin
+    if current_setting('transaction_read_only') = 'on' then
+        -- a pure read: served with the count so far, not counted (see llm.cache_count_hit)
+        select c.id, c.response,
+            (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = c.id)
+            + (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = c.id),
+            c.created_at, c.expires_at, c.metadata, c.provider, c.model, c.scope, c.prompt_tokens,
+            c.completion_tokens, c.total_tokens, c.cost_usd
+        into v_hit
+        from llm.response_cache as c
+        where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now();
+        return v_hit;
+    end if;
+    with entry as (
+        select c.id, c.response, c.created_at, c.expires_at, c.metadata, c.provider, c.model, c.scope,
+            c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd,
+            (select coalesce(sum(h.hits), 0) from llm.response_cache_hits as h where h.entry_id = c.id)
+            as counted,
+            (select count(*) from llm.response_cache_hit_journal as j where j.entry_id = c.id) as unfolded
+        from llm.response_cache as c
+        where c.scope = p_scope and c.prompt_hash = p_prompt_hash and c.expires_at > now()
+    ),
+    appended as (
+        insert into llm.response_cache_hit_journal (
+            entry_id, scope, provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd
+        )
+        select e.id, e.scope, e.provider, e.model, e.prompt_tokens, e.completion_tokens, e.total_tokens,
+            e.cost_usd
+        from entry as e
+        where e.unfolded < 8
+        returning 1
+    )
+    -- the statement does not see the row it appends: + 1
+    select e.id, e.response, e.counted + e.unfolded + 1, e.created_at, e.expires_at, e.metadata,
+        e.provider, e.model, e.scope, e.prompt_tokens, e.completion_tokens, e.total_tokens, e.cost_usd,
+        exists (select from appended)
+    into v_hit.id, v_hit.response, v_hit.hit_count, v_hit.cached_at, v_hit.expires_at, v_hit.metadata,
+        v_hit.provider, v_hit.model, v_hit.scope, v_hit.prompt_tokens, v_hit.completion_tokens,
+        v_hit.total_tokens, v_hit.cost_saved_usd, v_appended
+    from entry as e;
+    -- a hit on a hot key appended nothing: it counts on a counter row
+    if found and not v_appended then
+        perform llm.cache_count_hot_hit(v_hit);
+    end if;
+    return v_hit;
+end;
+$$;
+comment on function llm.cache_lookup(text, text) is
+'Returns the live entry of a scope and key with its hit counted (see llm.cache_count_hit) and its exact hit count; on a miss, every field is NULL.';
+
+-- Removes entries and folds their hits and savings into llm.response_cache_totals first.
+create or replace function llm.cache_retire(p_ids uuid[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_count integer;
+begin
+    -- lock the entries so no new counter row appears; counter rows are read at their newest
+    perform from llm.response_cache as c where c.id = any(p_ids) order by c.id for update;
+    with counted as (
+        delete from llm.response_cache_hits as h
+        where h.entry_id = any(p_ids)
+        returning h.entry_id, h.hits
+    ),
+    per_entry as (
+        select c.provider, c.model, c.scope, coalesce(sum(n.hits), 0) as hits,
+            c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+        from llm.response_cache as c
+        left join counted as n on n.entry_id = c.id
+        where c.id = any(p_ids)
+        group by c.id
+    )
+    insert into llm.response_cache_totals as t (
+        provider, model, scope, shard, retired_entries, retired_hits, retired_prompt_tokens,
+        retired_completion_tokens, retired_total_tokens, retired_cost_usd
+    )
+    select e.provider, e.model, e.scope, 0, count(*), sum(e.hits),
+        coalesce(sum(e.hits * e.prompt_tokens), 0), coalesce(sum(e.hits * e.completion_tokens), 0),
+        coalesce(sum(e.hits * e.total_tokens), 0), coalesce(sum(e.hits * e.cost_usd), 0)
+    from per_entry as e
+    group by e.provider, e.model, e.scope
+    on conflict (provider, model, scope, shard) do update
+        set retired_entries = t.retired_entries + excluded.retired_entries,
+            retired_hits = t.retired_hits + excluded.retired_hits,
+            retired_prompt_tokens = t.retired_prompt_tokens + excluded.retired_prompt_tokens,
+            retired_completion_tokens = t.retired_completion_tokens + excluded.retired_completion_tokens,
+            retired_total_tokens = t.retired_total_tokens + excluded.retired_total_tokens,
+            retired_cost_usd = t.retired_cost_usd + excluded.retired_cost_usd,
+            updated_at = now();
+    delete from llm.response_cache as c where c.id = any(p_ids);
+    get diagnostics v_count = row_count;
+    return v_count;
+end;
+$$;
+comment on function llm.cache_retire(uuid[]) is
+'Deletes cache entries after adding their hits and saved tokens and cost to llm.response_cache_totals; returns how many were deleted.';
+
+-- Reads a non-negative count or cost from an explicit argument or else from metadata: finite,
+-- and token counts within integer range (what the request log records for a logged hit).
+create or replace function llm.cache_metadata_count(p_explicit numeric, p_metadata jsonb, p_key text)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v jsonb := p_metadata -> p_key;
+    v_value numeric := p_explicit;
+    v_field text := p_key;
+begin
+    if v_value is null and v is not null and jsonb_typeof(v) <> 'null' then
+        v_field := 'metadata.' || p_key;
+        if jsonb_typeof(v) <> 'number' then
+            raise exception '% must be a number, got %', v_field, v using errcode = '22023';
+        end if;
+        v_value := (v #>> '{}')::numeric;
+    end if;
+    if v_value in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric) then
+        raise exception '% must be a finite number, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if v_value < 0 then
+        raise exception '% must not be negative, got %', v_field, v_value using errcode = '22023';
+    end if;
+    if p_key <> 'cost_usd' and v_value > 2147483647 then
+        raise exception '% must be at most 2147483647, got %', v_field, v_value using errcode = '22023';
+    end if;
+    return v_value;
+end;
+$$;
+comment on function llm.cache_metadata_count(numeric, jsonb, text) is
+'The explicit value, else metadata.<key>; 22023 naming the field when not a number, not finite, negative, or (token counts) above 2147483647.';
+
+-- ---- sql/response_cache/22_hit_fold.sql ----
+
+-- Folding the hit journal into the hit counters: the llm_cache_hit_fold job.
+
+-- Moves journal rows into the counters in one transaction, so a hit is counted exactly once at
+-- any moment: in the journal or in a counter. The fold writes counter row 0 only, which hits
+-- never take (llm.cache_count_hot_hit), so it never waits for a hit. Rows of removed entries
+-- go to llm.response_cache_totals first, before any entry is locked; then entries are locked
+-- FOR KEY SHARE SKIP LOCKED, so an entry being removed (locked by llm.cache_retire) keeps its
+-- rows for a later fold and gets no counter row after its removal counted them.
+create or replace function llm.cache_fold_hits(p_max_rows integer)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_rows tid [];
+    v_live uuid [];
+    v_orphans bigint;
+    v_folded bigint;
+begin
+    v_rows := array(
+        select j.ctid from llm.response_cache_hit_journal as j limit p_max_rows for update skip locked
+    );
+    if cardinality(v_rows) = 0 then
+        return 0;
+    end if;
+    with moved as (
+        delete from llm.response_cache_hit_journal as j
+        where j.ctid = any(v_rows)
+            and not exists (select from llm.response_cache as c where c.id = j.entry_id)
+        returning j.*
+    ),
+    retired as (
+        insert into llm.response_cache_totals as t (
+            provider, model, scope, shard, retired_hits, retired_prompt_tokens,
+            retired_completion_tokens, retired_total_tokens, retired_cost_usd
+        )
+        select m.provider, m.model, m.scope, 0, count(*), coalesce(sum(m.prompt_tokens), 0),
+            coalesce(sum(m.completion_tokens), 0), coalesce(sum(m.total_tokens), 0),
+            coalesce(sum(m.cost_usd), 0)
+        from moved as m
+        group by m.provider, m.model, m.scope
+        -- a fixed order, so concurrent writers of the same rows cannot deadlock
+        order by m.provider, m.model, m.scope
+        on conflict (provider, model, scope, shard) do update
+            set retired_hits = t.retired_hits + excluded.retired_hits,
+                retired_prompt_tokens = t.retired_prompt_tokens + excluded.retired_prompt_tokens,
+                retired_completion_tokens = t.retired_completion_tokens + excluded.retired_completion_tokens,
+                retired_total_tokens = t.retired_total_tokens + excluded.retired_total_tokens,
+                retired_cost_usd = t.retired_cost_usd + excluded.retired_cost_usd,
+                updated_at = now()
+    )
+    select count(*) into v_orphans from moved;
+    v_live := array(
+        select c.id from llm.response_cache as c
+        where c.id in (select j.entry_id from llm.response_cache_hit_journal as j where j.ctid = any(v_rows))
+        order by c.id
+        for key share skip locked
+    );
+    with moved as (
+        delete from llm.response_cache_hit_journal as j
+        where j.ctid = any(v_rows) and j.entry_id = any(v_live)
+        returning j.entry_id, j.hit_at
+    ),
+    counted as (
+        insert into llm.response_cache_hits as h (entry_id, shard, hits, last_hit_at)
+        select m.entry_id, 0, count(*), max(m.hit_at)
+        from moved as m
+        group by m.entry_id
+        order by m.entry_id
+        on conflict (entry_id, shard) do update
+            set hits = h.hits + excluded.hits,
+                last_hit_at = greatest(h.last_hit_at, excluded.last_hit_at)
+    )
+    select count(*) into v_folded from moved;
+    return v_orphans + v_folded;
+end;
+$$;
+comment on function llm.cache_fold_hits(integer) is
+'Folds up to p_max_rows rows of llm.response_cache_hit_journal into counter row 0 of their entries in llm.response_cache_hits (rows of removed entries into llm.response_cache_totals), deleting them in the same transaction; rows another fold holds, and rows of an entry being removed, are left for later. Returns the rows taken off the journal. Internal: called by llm.run_cache_hit_fold().';
+
+-- One fold of the job at a time: a call that finds another one running has nothing to do.
+create or replace function llm_private.fold_cache_hits(max_rows integer default null)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max integer := coalesce(
+        fold_cache_hits.max_rows, llm_private.setting_text('cache_hit_fold_batch_rows')::integer
+    );
+begin
+    perform llm.require_admin('fold cache hits');
+    if v_max < 1 then
+        raise exception 'max_rows must be >= 1, got %', v_max using errcode = '22023';
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('llm.fold_cache_hits job', 0)) then
+        return 0;
+    end if;
+    return llm.cache_fold_hits(v_max);
+end;
+$$;
+comment on function llm_private.fold_cache_hits(integer) is
+'Implementation of the batches of llm.run_cache_hit_fold() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.fold_cache_hits(integer) to authenticated, service_role;
+
+-- The fold job: batches in one transaction, so it can pin its search_path.
+create or replace function llm.run_cache_hit_fold(max_batches integer default 10)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_batch integer := llm_private.setting_text('cache_hit_fold_batch_rows')::integer;
+    v_folded bigint;
+    v_total bigint := 0;
+begin
+    if run_cache_hit_fold.max_batches is null or run_cache_hit_fold.max_batches not between 1 and 1000 then
+        raise exception 'max_batches must be between 1 and 1000, got %',
+            coalesce(run_cache_hit_fold.max_batches::text, 'NULL')
+            using errcode = '22023';
+    end if;
+    for i in 1..run_cache_hit_fold.max_batches loop
+        v_folded := llm_private.fold_cache_hits(v_batch);
+        v_total := v_total + v_folded;
+        -- a short batch emptied the journal (or another fold is running)
+        exit when v_folded < v_batch;
+    end loop;
+    return v_total;
+end;
+$$;
+comment on function llm.run_cache_hit_fold(integer) is
+'The llm_cache_hit_fold job: folds the cache hit journal into the hit counters (and the hits of removed entries into the totals) in up to max_batches batches of cache_hit_fold_batch_rows rows, in one transaction; stops at once when another fold is running. Hit counts are exact before and after. Returns the journal rows taken. Admins and service role.';
+grant execute on function llm.run_cache_hit_fold(integer) to authenticated, service_role;
+
+-- ---- sql/response_cache/30_store.sql ----
+
+-- Storing a response and the exact lookup API.
+
+-- Stores a response (replacing the entry of the same key and scope) and ends any lease on it.
+create or replace function llm.cache_llm_response(
+    prompt text,
+    provider text,
+    model text,
+    response text,
+    metadata jsonb default null,
+    parameters jsonb default null,
+    ttl_hours numeric default 168,
+    embedding extensions.vector default null,
+    user_id text default null,
+    namespace text default null,
+    prompt_tokens bigint default null,
+    completion_tokens bigint default null,
+    cost_usd numeric default null,
+    embedding_model text default null
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    k record;
+    v_scope text;
+    v_metadata jsonb := llm.check_metadata(cache_llm_response.metadata, 'metadata');
+    v_prompt_tokens numeric;
+    v_completion_tokens numeric;
+    v_total_tokens numeric;
+    v_cost numeric;
+begin
+    if not llm.is_backend() then
+        raise exception 'only the service role may write the response cache' using errcode = '42501';
+    end if;
+    select * into k from llm.cache_canonical_key($1, $2, $3, $6);
+    v_scope := llm.cache_scope(cache_llm_response.user_id, cache_llm_response.namespace);
+    if cache_llm_response.response is null then
+        raise exception 'response must not be null' using errcode = '22004';
+    end if;
+    if cache_llm_response.ttl_hours is null then
+        raise exception 'ttl_hours must not be null' using errcode = '22004';
+    elsif cache_llm_response.ttl_hours in ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)
+        or cache_llm_response.ttl_hours <= 0 or cache_llm_response.ttl_hours > 876000 then
+        raise exception 'ttl_hours must be a positive number of hours up to 876000 (100 years), got %',
+            cache_llm_response.ttl_hours
+            using errcode = '22023';
+    end if;
+    v_prompt_tokens := llm.cache_metadata_count(cache_llm_response.prompt_tokens, v_metadata, 'prompt_tokens');
+    v_completion_tokens := llm.cache_metadata_count(
+        cache_llm_response.completion_tokens, v_metadata, 'completion_tokens'
+    );
+    v_total_tokens := coalesce(
+        llm.cache_metadata_count(null, v_metadata, 'total_tokens'),
+        llm.cache_metadata_count(null, v_metadata, 'tokens'),
+        v_prompt_tokens + v_completion_tokens
+    );
+    v_cost := llm.cache_metadata_count(cache_llm_response.cost_usd, v_metadata, 'cost_usd');
+    if v_prompt_tokens % 1 <> 0 or v_completion_tokens % 1 <> 0 or v_total_tokens % 1 <> 0 then
+        raise exception 'prompt_tokens, completion_tokens and tokens must be whole numbers' using errcode = '22023';
+    end if;
+    if v_total_tokens > 2147483647 then
+        raise exception 'tokens (prompt_tokens + completion_tokens) must be at most 2147483647, got %',
+            v_total_tokens
+            using errcode = '22023';
+    end if;
+    if cache_llm_response.embedding is not null then
+        perform llm.cache_check_embedding(cache_llm_response.embedding, cache_llm_response.embedding_model, null);
+    elsif cache_llm_response.embedding_model is not null then
+        raise exception 'embedding_model given without an embedding' using errcode = '22023';
+    end if;
+
+    perform llm.cache_retire(array(
+        select c.id from llm.response_cache as c
+        where c.scope = v_scope and c.prompt_hash = k.prompt_hash
+    ));
+    insert into llm.response_cache as c (
+        scope, prompt_hash, prompt, provider, model, parameters, response, metadata,
+        prompt_tokens, completion_tokens, total_tokens, cost_usd, embedding, embedding_model,
+        size_bytes, expires_at
+    )
+    values (
+        v_scope, k.prompt_hash, cache_llm_response.prompt, k.provider, k.model, k.parameters,
+        cache_llm_response.response, v_metadata, v_prompt_tokens, v_completion_tokens,
+        v_total_tokens, v_cost, cache_llm_response.embedding, cache_llm_response.embedding_model,
+        octet_length(cache_llm_response.prompt) + octet_length(cache_llm_response.response)
+        + pg_column_size(v_metadata) + pg_column_size(k.parameters)
+        + coalesce(pg_column_size(cache_llm_response.embedding), 0),
+        now() + cache_llm_response.ttl_hours * interval '1 hour'
+    )
+    on conflict (scope, prompt_hash) do update
+        set prompt = excluded.prompt,
+            response = excluded.response,
+            metadata = excluded.metadata,
+            parameters = excluded.parameters,
+            prompt_tokens = excluded.prompt_tokens,
+            completion_tokens = excluded.completion_tokens,
+            total_tokens = excluded.total_tokens,
+            cost_usd = excluded.cost_usd,
+            embedding = excluded.embedding,
+            embedding_model = excluded.embedding_model,
+            size_bytes = excluded.size_bytes,
+            created_at = now(),
+            expires_at = excluded.expires_at;
+    delete from llm.response_cache_leases as l
+    where l.scope = v_scope and l.prompt_hash = k.prompt_hash;
+    return true;
+end;
+$$;
+comment on function llm.cache_llm_response(
+    text, text, text, text, jsonb, jsonb, numeric, extensions.vector, text, text, bigint, bigint,
+    numeric, text
+) is
+'Caches a response for ttl_hours (default 168) in the global scope, a user''s (user_id) or a namespace''s; replaces the entry of the same key; token counts and cost_usd (arguments or metadata) are what each hit saves. Service role only.';
+grant execute on function llm.cache_llm_response(
+    text, text, text, text, jsonb, jsonb, numeric, extensions.vector, text, text, bigint,
+    bigint, numeric, text
+) to service_role;
+
+-- Exact lookup: the live response of the key in the caller's scope, with the hit counted. One
+-- plpgsql function (plans cached per session) under the API wrapper, in few statements: the
+-- key, the scope (a backend's global scope without looking the caller up), the lookup.
+create or replace function llm_private.get_cached_llm_response(
+    prompt text,
+    provider text,
+    model text,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null
+)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    k record;
+    v_scope text;
+    v_hit llm.cache_hit;
+begin
+    k := llm.cache_canonical_key($1, $2, $3, $4);
+    -- backends by name (the allow-list of llm.request_role) on the global scope
+    v_scope := case
+        when $5 is null and $6 is null
+            and coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+            in ('service_role', 'postgres', 'supabase_admin') then 'global'
+        else llm.cache_scope($5, $6)
+    end;
+    v_hit := llm.cache_lookup(v_scope, k.prompt_hash);
+    if v_hit.id is null then
+        perform llm.cache_count_miss(k.provider, k.model, v_scope);
+        return null;
+    end if;
+    -- JSON, not the composite llm.cache_hit: PostgREST answers a NULL composite with an object
+    -- whose every field is null, which callers would take for a hit; a NULL jsonb is `null`.
+    return to_jsonb(v_hit);
+end;
+$$;
+comment on function llm_private.get_cached_llm_response(
+    text, text, text, jsonb, text, text
+) is
+'Implementation of llm.get_cached_llm_response() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_cached_llm_response(
+    text, text, text, jsonb, text, text
+) to authenticated, service_role;
+
+-- ---- sql/response_cache/32_semantic.sql ----
+
+-- Semantic lookups over embeddings (pgvector).
+
+-- Semantic lookup behind get_similar_cached_prompts: nearest entries by cosine similarity in
+-- one scope, exact filters inside the index scan (iterative scans), threshold outside it.
+create or replace function llm.cache_similar(
+    p_embedding extensions.vector,
+    p_limit integer,
+    p_threshold double precision,
+    p_provider text,
+    p_model text,
+    p_parameters jsonb,
+    p_user_id text,
+    p_namespace text,
+    p_embedding_model text,
+    p_count_hit boolean
+)
+returns setof llm.similar_cached_prompt
+language plpgsql
+set search_path = ''
+set "hnsw.iterative_scan" = 'relaxed_order'
+set "hnsw.ef_search" = 40
+set enable_sort = on
+as $$
+declare
+    v_dims integer;
+    v_type text;
+    v_scope text;
+    v_provider text;
+    v_model text;
+    v_parameters jsonb;
+    v_first uuid;
+    v_candidates bigint;
+    v_hit llm.cache_hit;
+    r llm.similar_cached_prompt;
+begin
+    if p_embedding is null then
+        raise exception 'embedding must not be null' using errcode = '22004';
+    end if;
+    if p_threshold is null or p_limit is null then
+        raise exception '% must not be null', case when p_limit is null then 'limit' else 'similarity_threshold' end
+            using errcode = '22004';
+    end if;
+    if p_threshold not between 0 and 1 then
+        raise exception 'similarity_threshold must be between 0 and 1, got %', p_threshold
+            using errcode = '22023';
+    end if;
+    if p_limit not between 1 and 1000 then
+        raise exception 'limit must be between 1 and 1000, got %', p_limit using errcode = '22023';
+    end if;
+    v_scope := llm.cache_scope(p_user_id, p_namespace);
+    -- backends see every scope; a signed-in user's check sees only the user's own entries
+    v_dims := llm.cache_check_embedding(
+        p_embedding, p_embedding_model, case when not llm.is_backend() then v_scope end
+    );
+    if p_parameters is not null then
+        select k.parameters into v_parameters
+        from llm.cache_canonical_key('', 'x', 'x', p_parameters) as k;
+    end if;
+    v_provider := lower(btrim(p_provider));
+    v_model := btrim(p_model);
+    v_type := case when v_dims > 2000 then 'halfvec' else 'vector' end;
+    perform set_config(
+        'hnsw.ef_search',
+        greatest(llm_private.setting_text('cache_hnsw_ef_search')::integer, p_limit)::text,
+        true
+    );
+    -- A scope with few embeddings of this size is searched exactly (all of them, sorted).
+    -- Above cache_exact_search_max the HNSW index must serve: the planner underrates what
+    -- computing every distance costs and would sort them all, so sorting is turned off (for
+    -- this function only), which leaves the index as the one way to order by distance.
+    select count(*) into v_candidates
+    from (
+        select from llm.response_cache as c
+        where c.scope = v_scope and c.embedding_dims = v_dims
+        limit llm_private.setting_text('cache_exact_search_max')::integer + 1
+    ) as x;
+    if v_candidates > llm_private.setting_text('cache_exact_search_max')::integer then
+        perform set_config('enable_sort', 'off', true);
+    end if;
+    -- The index serves only "order by distance limit n"; the threshold is applied outside it.
+    -- The query is dynamic because the index expression names the dimension; plpgsql_check
+    -- cannot see its result type (r declares it).
+    perform 'PRAGMA:disable:other_warnings';
+    for r in execute format(
+        $q$
+        select s.id, s.prompt, s.response, 1 - s.distance, s.provider, s.model, s.parameters,
+            s.metadata, s.scope, null::bigint, s.created_at, s.expires_at
+        from (
+            select c.id, c.prompt, c.response, c.provider, c.model, c.parameters, c.metadata,
+                c.scope, c.created_at, c.expires_at,
+                c.embedding::extensions.%1$s(%2$s)
+                operator(extensions.<=>) $1::extensions.%1$s(%2$s) as distance
+            from llm.response_cache as c
+            where c.embedding_dims = %2$s
+                and c.scope = $2
+                and c.expires_at > now()
+                and ($3::text is null or c.provider = $3)
+                and ($4::text is null or c.model = $4)
+                and ($5::jsonb is null or c.parameters = $5)
+                and ($6::text is null or c.embedding_model = $6)
+            order by distance
+            limit $7
+        ) as s
+        where s.distance <= 1 - $8
+        order by s.distance, s.id
+        $q$,
+        v_type, v_dims
+    ) using p_embedding, v_scope, v_provider, v_model, v_parameters,
+        p_embedding_model, p_limit,
+        p_threshold
+    loop
+        if v_first is null and p_count_hit then
+            select c.id, null, null, c.created_at, c.expires_at, null, c.provider, c.model, c.scope,
+                c.prompt_tokens, c.completion_tokens, c.total_tokens, c.cost_usd
+            into v_hit
+            from llm.response_cache as c where c.id = r.id;
+        end if;
+        if v_first is null and p_count_hit and v_hit.id is not null then
+            r.hit_count := llm.cache_count_hit(v_hit);
+        else
+            r.hit_count := llm.cache_hit_count(r.id);
+        end if;
+        v_first := coalesce(v_first, r.id);
+        return next r;
+    end loop;
+    perform 'PRAGMA:enable:other_warnings';
+end;
+$$;
+comment on function llm.cache_similar(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text, boolean
+) is
+'Implements llm.get_similar_cached_prompts (see there); 22023 for bad arguments.';
+
+-- Seed API: the most similar cached prompts of the caller's scope, best first.
+create or replace function llm_private.get_similar_cached_prompts(
+    embedding extensions.vector,
+    "limit" integer default 5,
+    similarity_threshold double precision default 0.8,
+    provider text default null,
+    model text default null,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null,
+    embedding_model text default null,
+    count_hit boolean default false
+)
+returns setof llm.similar_cached_prompt
+language sql
+security definer
+set search_path = ''
+as $$
+    select * from llm.cache_similar($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+$$;
+comment on function llm_private.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
+    boolean
+) is
+'Implementation of llm.get_similar_cached_prompts() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
+    boolean
+) to authenticated, service_role;
+
+-- ---- sql/response_cache/33_maintenance.sql ----
+
+-- Expiry, eviction and invalidation.
+
+-- Seed API: removes expired entries (their savings stay in the totals) and dead leases.
+create or replace function llm_private.cleanup_expired_llm_cache()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_count integer;
+begin
+    perform llm.require_admin('clean up the response cache');
+    v_count := llm.cache_retire(array(
+        select c.id from llm.response_cache as c where c.expires_at <= now()
+    ));
+    delete from llm.response_cache_leases as l where l.expires_at <= clock_timestamp();
+    return v_count;
+end;
+$$;
+comment on function llm_private.cleanup_expired_llm_cache() is
+'Implementation of llm.cleanup_expired_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.cleanup_expired_llm_cache() to authenticated, service_role;
+
+-- Keeps the cache under its size caps by evicting the least recently used entries.
+create or replace function llm_private.evict_llm_cache()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_max_entries bigint := llm_private.setting_text('cache_max_entries')::bigint;
+    v_max_bytes bigint := llm_private.setting_text('cache_max_bytes')::bigint;
+begin
+    perform llm.require_admin('evict from the response cache');
+    perform pg_advisory_xact_lock(hashtext('llm.evict_llm_cache'));
+    return llm.cache_retire(array(
+        select v.id
+        from (
+            select c.id, c.expires_at,
+                count(*) over w as n_kept,
+                sum(c.size_bytes) over w as bytes_kept
+            from llm.response_cache as c
+            -- the last hit: counter rows, then hits not folded yet (the most recent ones)
+            left join (
+                select x.entry_id, max(x.last_hit_at) as last_hit_at
+                from llm.response_cache_hits as x group by x.entry_id
+            ) as h on h.entry_id = c.id
+            left join (
+                select y.entry_id, max(y.hit_at) as hit_at
+                from llm.response_cache_hit_journal as y group by y.entry_id
+            ) as j on j.entry_id = c.id
+            window w as (
+                order by c.expires_at > now() desc, greatest(c.created_at, h.last_hit_at, j.hit_at) desc,
+                    c.id desc
+                rows between unbounded preceding and current row
+            )
+        ) as v
+        where v.expires_at <= now() or v.n_kept > v_max_entries or v.bytes_kept > v_max_bytes
+    ));
+end;
+$$;
+comment on function llm_private.evict_llm_cache() is
+'Implementation of llm.evict_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.evict_llm_cache() to authenticated, service_role;
+
+-- Invalidation by provider, model, scope or age.
+create or replace function llm_private.invalidate_llm_cache(
+    provider text default null,
+    model text default null,
+    scope text default null,
+    older_than interval default null
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_scope text;
+begin
+    perform llm.require_admin('invalidate the response cache');
+    if num_nonnulls($1, $2, $3, $4) = 0 then
+        raise exception 'give at least one of provider, model, scope, older_than'
+            using errcode = '22023';
+    end if;
+    if invalidate_llm_cache.older_than < interval '0' then
+        raise exception 'older_than must not be negative, got %', invalidate_llm_cache.older_than
+            using errcode = '22023';
+    end if;
+    v_scope := llm.cache_scope_filter(invalidate_llm_cache.scope);
+    return llm.cache_retire(array(
+        select c.id from llm.response_cache as c
+        where (invalidate_llm_cache.provider is null or c.provider = lower(btrim(invalidate_llm_cache.provider)))
+            and (invalidate_llm_cache.model is null or c.model = btrim(invalidate_llm_cache.model))
+            and (v_scope is null or c.scope = v_scope)
+            and (invalidate_llm_cache.older_than is null
+                or c.created_at <= now() - invalidate_llm_cache.older_than)
+    ));
+end;
+$$;
+comment on function llm_private.invalidate_llm_cache(
+    text, text, text, interval
+) is
+'Implementation of llm.invalidate_llm_cache() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.invalidate_llm_cache(
+    text, text, text, interval
+) to authenticated, service_role;
+
+-- ---- sql/response_cache/34_savings.sql ----
+
+-- Logging hits as savings; cache statistics.
+
+-- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
+-- the usage rollups (priced from llm.model_prices as if the call had been made).
+create or replace function llm.log_cache_hit(
+    entry_id uuid,
+    user_id text default null,
+    request_id text default null,
+    conversation_id text default null,
+    latency_ms integer default null,
+    metadata jsonb default '{}'
+)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    e record;
+begin
+    if log_cache_hit.entry_id is null then
+        raise exception 'entry_id must not be null' using errcode = '22004';
+    end if;
+    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    into e
+    from llm.response_cache as c
+    where c.id = log_cache_hit.entry_id;
+    if not found then
+        raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
+    end if;
+    return llm.log_request(
+        provider => e.provider,
+        model => e.model,
+        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
+        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
+        total_tokens => e.total_tokens::integer,
+        cache_hit => true,
+        request_id => log_cache_hit.request_id,
+        conversation_id => log_cache_hit.conversation_id,
+        latency_ms => log_cache_hit.latency_ms,
+        service => 'response_cache',
+        metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
+        || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
+    );
+end;
+$$;
+comment on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry; conversation_id is the UUID or the client id of a conversation. 22004 NULL entry_id, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) to service_role;
+
+-- Hit rate and savings per provider, model and scope, live and removed entries together.
+create or replace function llm_private.get_llm_cache_stats()
+returns setof llm.cache_stats
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform llm.require_admin('read cache statistics');
+    return query
+    with live as (
+        select c.provider, c.model, c.scope, count(*) as entries, sum(n.hits) as hits,
+            sum(n.hits * c.prompt_tokens) as prompt_tokens, sum(n.hits * c.completion_tokens) as completion_tokens,
+            sum(n.hits * c.total_tokens) as total_tokens, sum(n.hits * c.cost_usd) as cost_usd
+        from llm.response_cache as c
+        -- counted hits plus the journal's, as llm.cache_hit_count() adds them; grouped once
+        -- each (not looked up per entry), so the cost is linear in the size of the cache
+        left join (
+            select x.entry_id, sum(x.hits) as hits from llm.response_cache_hits as x group by x.entry_id
+        ) as h on h.entry_id = c.id
+        left join (
+            select y.entry_id, count(*) as hits from llm.response_cache_hit_journal as y group by y.entry_id
+        ) as j on j.entry_id = c.id
+        cross join lateral (select coalesce(h.hits, 0) + coalesce(j.hits, 0) as hits) as n
+        group by c.provider, c.model, c.scope
+    ),
+    past as (
+        select t.provider, t.model, t.scope, sum(t.misses) as misses, sum(t.retired_hits) as hits,
+            sum(t.retired_prompt_tokens) as prompt_tokens, sum(t.retired_completion_tokens) as completion_tokens,
+            sum(t.retired_total_tokens) as total_tokens, sum(t.retired_cost_usd) as cost_usd
+        from (
+            select x.provider, x.model, x.scope, x.misses, x.retired_hits, x.retired_prompt_tokens,
+                x.retired_completion_tokens, x.retired_total_tokens, x.retired_cost_usd
+            from llm.response_cache_totals as x
+            union all
+            -- hits of removed entries the fold has not moved here yet
+            select y.provider, y.model, y.scope, 0, 1, y.prompt_tokens, y.completion_tokens,
+                y.total_tokens, y.cost_usd
+            from llm.response_cache_hit_journal as y
+            where not exists (select from llm.response_cache as c where c.id = y.entry_id)
+        ) as t
+        group by t.provider, t.model, t.scope
+    ),
+    merged as (
+        select coalesce(l.provider, p.provider) as provider, coalesce(l.model, p.model) as model,
+            coalesce(l.scope, p.scope) as scope, coalesce(l.entries, 0) as entries,
+            coalesce(l.hits, 0) + coalesce(p.hits, 0) as hits, coalesce(p.misses, 0) as misses,
+            coalesce(l.prompt_tokens, 0) + coalesce(p.prompt_tokens, 0) as prompt_tokens,
+            coalesce(l.completion_tokens, 0) + coalesce(p.completion_tokens, 0) as completion_tokens,
+            coalesce(l.total_tokens, 0) + coalesce(p.total_tokens, 0) as total_tokens,
+            coalesce(l.cost_usd, 0) + coalesce(p.cost_usd, 0) as cost_usd
+        from live as l
+        full join past as p on (p.provider, p.model, p.scope) = (l.provider, l.model, l.scope)
+    )
+    select m.provider, m.model, m.scope, m.entries, m.hits::bigint, m.misses::bigint,
+        round(m.hits / nullif(m.hits + m.misses, 0), 4), m.prompt_tokens, m.completion_tokens,
+        m.total_tokens, m.cost_usd
+    from merged as m
+    order by m.cost_usd desc, m.hits desc, m.provider, m.model, m.scope;
+end;
+$$;
+comment on function llm_private.get_llm_cache_stats() is
+'Implementation of llm.get_llm_cache_stats() with the package owner''s rights; not exposed through the API.';
+grant execute on function llm_private.get_llm_cache_stats() to authenticated, service_role;
+
+-- ---- sql/response_cache/70_api.sql ----
+
+-- The API of store, semantic, maintenance, savings: SECURITY INVOKER entry points of schema llm,
+-- each calling its implementation in schema llm_private.
+
+create or replace function llm.get_cached_llm_response(
+    prompt text,
+    provider text,
+    model text,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    -- plpgsql, not SQL: its call is planned once per session, a SQL body on every call
+    return llm_private.get_cached_llm_response($1, $2, $3, $4, $5, $6);
+end;
+$$;
+comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
+'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. In a read-only transaction (a PostgREST GET) the hit is served with the count so far and neither hit nor miss is counted: call it with POST. Expired entries are never returned.';
+grant execute on function llm.get_cached_llm_response(
+    text, text, text, jsonb, text, text
+) to authenticated, service_role;
+
+create or replace function llm.get_similar_cached_prompts(
+    embedding extensions.vector,
+    "limit" integer default 5,
+    similarity_threshold double precision default 0.8,
+    provider text default null,
+    model text default null,
+    parameters jsonb default null,
+    user_id text default null,
+    namespace text default null,
+    embedding_model text default null,
+    count_hit boolean default false
+)
+returns setof llm.similar_cached_prompt
+language sql
+volatile
+set search_path = ''
+as $$
+    select * from llm_private.get_similar_cached_prompts(
+        embedding => get_similar_cached_prompts.embedding,
+        "limit" => get_similar_cached_prompts."limit",
+        similarity_threshold => get_similar_cached_prompts.similarity_threshold,
+        provider => get_similar_cached_prompts.provider,
+        model => get_similar_cached_prompts.model,
+        parameters => get_similar_cached_prompts.parameters,
+        user_id => get_similar_cached_prompts.user_id,
+        namespace => get_similar_cached_prompts.namespace,
+        embedding_model => get_similar_cached_prompts.embedding_model,
+        count_hit => get_similar_cached_prompts.count_hit
+    );
+$$;
+comment on function llm.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text, boolean
+) is
+'Most similar cached prompts (cosine similarity, 1 = identical, best first) at or above similarity_threshold, from the caller''s scope only, optionally filtered exactly by provider, model, parameters and embedding_model; count_hit counts a hit on the best one. 22023 for a threshold outside 0..1, a bad limit or an unsupported or mismatched embedding.';
+grant execute on function llm.get_similar_cached_prompts(
+    extensions.vector, integer, double precision, text, text, jsonb, text, text, text,
+    boolean
+) to authenticated, service_role;
+
+create or replace function llm.cleanup_expired_llm_cache()
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+    select llm_private.cleanup_expired_llm_cache();
+$$;
+comment on function llm.cleanup_expired_llm_cache() is
+'Deletes expired cache entries (keeping their hits and savings in llm.response_cache_totals) and expired leases; returns the number of entries deleted. Admins and service role; also the llm_cache_cleanup job.';
+grant execute on function llm.cleanup_expired_llm_cache() to authenticated, service_role;
+
+create or replace function llm.evict_llm_cache()
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+    select llm_private.evict_llm_cache();
+$$;
+comment on function llm.evict_llm_cache() is
+'Deletes expired entries, then the least recently used (last hit, else creation) until at most cache_max_entries entries and cache_max_bytes bytes remain; returns the number deleted. Admins and service role; also the llm_cache_evict job.';
+grant execute on function llm.evict_llm_cache() to authenticated, service_role;
+
+create or replace function llm.invalidate_llm_cache(
+    provider text default null,
+    model text default null,
+    scope text default null,
+    older_than interval default null
+)
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+    select llm_private.invalidate_llm_cache(
+        provider => invalidate_llm_cache.provider,
+        model => invalidate_llm_cache.model,
+        scope => invalidate_llm_cache.scope,
+        older_than => invalidate_llm_cache.older_than
+    );
+$$;
+comment on function llm.invalidate_llm_cache(text, text, text, interval) is
+'Deletes the entries matching every given filter (provider, model, scope as global, user:<id> or namespace:<name>, created at least older_than ago); returns how many. 22023 without any filter. Admins and service role.';
+grant execute on function llm.invalidate_llm_cache(
+    text, text, text, interval
+) to authenticated, service_role;
+
+create or replace function llm.get_llm_cache_stats()
+returns setof llm.cache_stats
+language sql
+stable
+set search_path = ''
+as $$
+    select * from llm_private.get_llm_cache_stats();
+$$;
+comment on function llm.get_llm_cache_stats() is
+'Per provider, model and scope: live entries, hits, misses, hit rate and the tokens and cost the hits saved (from each entry''s recorded counts), including removed entries. Admins and service role.';
+grant execute on function llm.get_llm_cache_stats() to authenticated, service_role;
+
+create or replace function llm.llm_cache_key(
+    prompt text, provider text, model text, parameters jsonb default null
+)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+    select llm_private.llm_cache_key(
+        prompt => llm_cache_key.prompt,
+        provider => llm_cache_key.provider,
+        model => llm_cache_key.model,
+        parameters => llm_cache_key.parameters
+    );
+$$;
+comment on function llm.llm_cache_key(text, text, text, jsonb) is
+'sha256 (hex) of the canonical provider, model, prompt (text or chat message JSON array) and parameters; ignored parameters (setting cache_ignored_parameters) are left out.';
+grant execute on function llm.llm_cache_key(text, text, text, jsonb) to authenticated, service_role;
+
+-- ---- sql/response_cache/80_policies.sql ----
+
+-- Row level security policies of the cache tables.
+
+drop policy if exists "Users read their own cached responses and admins read all" on llm.response_cache;
+create policy "Users read their own cached responses and admins read all" on llm.response_cache
+for select to authenticated using (
+    (user_id = (select auth.uid()))
+    or (select llm_private.is_admin())
+);
+comment on policy "Users read their own cached responses and admins read all" on llm.response_cache is
+'A user sees the entries of their own user scope; global and namespace entries are the service role''s. Package admins see every cache entry.';
+
+drop policy if exists "Users and admins read cache hit counts" on llm.response_cache_hits;
+create policy "Users and admins read cache hit counts" on llm.response_cache_hits
+for select to authenticated using (
+    (exists (
+        select from llm.response_cache as c
+        where c.id = response_cache_hits.entry_id and c.user_id = (select auth.uid())
+    ))
+    or (select llm_private.is_admin())
+);
+comment on policy "Users and admins read cache hit counts" on llm.response_cache_hits is
+'A user sees the hit counters of the entries of their own user scope. Package admins see every hit counter.';
+
+drop policy if exists "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal;
+create policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal
+for select to authenticated using (
+    (scope = 'user:' || (select auth.uid())::text)
+    or (select llm_private.is_admin())
+);
+comment on policy "Users and admins read unfolded cache hits" on llm.response_cache_hit_journal is
+'A user sees the unfolded hits of the entries of their own user scope. Package admins see every unfolded hit.';
+
+drop policy if exists "Admins read cache totals" on llm.response_cache_totals;
+create policy "Admins read cache totals" on llm.response_cache_totals
+for select to authenticated using ((select llm_private.is_admin()));
+comment on policy "Admins read cache totals" on llm.response_cache_totals is
+'Package admins see misses and the savings of removed entries.';
+
+drop policy if exists "Admins read cache leases" on llm.response_cache_leases;
+create policy "Admins read cache leases" on llm.response_cache_leases
+for select to authenticated using ((select llm_private.is_admin()));
+comment on policy "Admins read cache leases" on llm.response_cache_leases is
+'Package admins see which keys are being produced.';
+
+-- ==== changed configuration ====
+
+-- ---- sql/response_cache/90_settings.sql ----
+
+-- Settings and jobs of the response cache.
+
+select llm.define_setting(
+    'cache_ignored_parameters', 'jsonb',
+    '["user", "stream", "stream_options", "store", "metadata", "request_id", "timeout"]',
+    'Top-level request parameters left out of cache keys (they do not change the response).'
+);
+select llm.define_setting(
+    'cache_hit_shards', 'integer', '16',
+    'Counter rows per provider, model and scope for cache misses, so concurrent misses do not queue on one row.',
+    '1', '1024'
+);
+-- Every 5 seconds where pg_cron has second-level schedules, else every minute: hit counts are
+-- exact either way; folding often keeps the journal, and counting it, short.
+select llm.define_setting(
+    'cache_hit_fold_schedule', 'cron',
+    case when llm.pg_cron_version() >= array[1, 5] then '"5 seconds"' else '"* * * * *"' end::jsonb,
+    'When the job folding the cache hit journal into the hit counters runs: "5 seconds" where pg_cron has second-level schedules (1.5 or later), else every minute.'
+);
+select llm.define_setting(
+    'cache_hit_fold_batch_rows', 'integer', '10000',
+    'Most hit journal rows one batch of the llm_cache_hit_fold job folds.',
+    '1', '1000000'
+);
+select llm.define_setting(
+    'cache_max_entries', 'integer', '100000',
+    'Entries the response cache keeps; llm_cache_evict removes the least recently used above it.',
+    '1', '2000000000'
+);
+select llm.define_setting(
+    'cache_max_bytes', 'integer', '1073741824',
+    'Bytes (prompt, response, metadata, embedding) the response cache keeps before eviction.',
+    '1', '1099511627776'
+);
+select llm.define_setting(
+    'cache_embedding_dimensions', 'jsonb', '[384, 768, 1536, 3072]',
+    'Embedding sizes the cache accepts; each has an HNSW index (halfvec above 2000).'
+);
+select llm.define_setting(
+    'cache_hnsw_ef_search', 'integer', '200',
+    'hnsw.ef_search for semantic lookups (higher: better recall, slower).',
+    '1', '1000'
+);
+select llm.define_setting(
+    'cache_exact_search_max', 'integer', '5000',
+    'Semantic lookups in a scope with at most this many embeddings of the size compare them all (exact); larger scopes use the HNSW index.',
+    '0', '1000000'
+);
+select llm.define_setting(
+    'cache_cleanup_schedule', 'cron', '"17 * * * *"',
+    'When llm_cache_cleanup removes expired cache entries and leases.'
+);
+select llm.define_setting(
+    'cache_evict_schedule', 'cron', '"*/15 * * * *"',
+    'When llm_cache_evict enforces cache_max_entries and cache_max_bytes.'
+);
+
+select llm.register_job(
+    'llm_cache_cleanup', 'cache_cleanup_schedule', 'select llm.cleanup_expired_llm_cache()',
+    'Removes expired response cache entries (their savings stay in the totals) and expired leases.'
+);
+select llm.register_job(
+    'llm_cache_evict', 'cache_evict_schedule', 'select llm.evict_llm_cache()',
+    'Evicts least recently used response cache entries above cache_max_entries or cache_max_bytes.'
+);
+select llm.register_job(
+    'llm_cache_hit_fold', 'cache_hit_fold_schedule', 'select llm.run_cache_hit_fold()',
+    'Folds the cache hit journal into the hit counters (hits of removed entries into the totals).'
+);
 
 -- ==== revoke sweep ====
 

@@ -351,6 +351,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"response_cache_hit_journal": {
+                  Row: {
+                    "completion_tokens": number | null,"cost_usd": number | null,"entry_id": string,"hit_at": string,"model": string,"prompt_tokens": number | null,"provider": string,"scope": string,"total_tokens": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "completion_tokens"?: number | null,"cost_usd"?: number | null,"entry_id": string,"hit_at"?: string,"model": string,"prompt_tokens"?: number | null,"provider": string,"scope": string,"total_tokens"?: number | null
+                  }
+                  Update: {
+                    "completion_tokens"?: number | null,"cost_usd"?: number | null,"entry_id"?: string,"hit_at"?: string,"model"?: string,"prompt_tokens"?: number | null,"provider"?: string,"scope"?: string,"total_tokens"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"response_cache_hits": {
                   Row: {
                     "entry_id": string,"hits": number,"last_hit_at": string,"shard": number
@@ -641,10 +655,19 @@ isOneToOne: false
 { Args: { "p_field": string,"p_value": Json }; Returns: Json
                            },
 "cache_count_hit":
-{ Args: { "p_entry_id": string }; Returns: number
+{ Args: { "p_hit": Database["llm"]['CompositeTypes']["cache_hit"] }; Returns: number
+                           },
+"cache_count_hot_hit":
+{ Args: { "p_hit": Database["llm"]['CompositeTypes']["cache_hit"] }; Returns: undefined
                            },
 "cache_count_miss":
 { Args: { "p_model": string,"p_provider": string,"p_scope": string }; Returns: undefined
+                           },
+"cache_fold_hits":
+{ Args: { "p_max_rows": number }; Returns: number
+                           },
+"cache_hit_count":
+{ Args: { "p_entry_id": string }; Returns: number
                            },
 "cache_llm_response":
 { Args: { "completion_tokens"?: number,"cost_usd"?: number,"embedding"?: string,"embedding_model"?: string,"metadata"?: Json,"model": string,"namespace"?: string,"parameters"?: Json,"prompt": string,"prompt_tokens"?: number,"provider": string,"response": string,"ttl_hours"?: number,"user_id"?: string }; Returns: boolean
@@ -1212,6 +1235,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"run_cache_hit_fold":
+{ Args: { "max_batches"?: number }; Returns: number
+                           },
 "run_usage_backfill":
 { Args: { "max_batches"?: number }; Returns: {
               "backfill_id": number,"first_period": string,"last_period": string,"period_type": string,"rollup_rows": number,"skipped_periods": number,"status": string
