@@ -1167,6 +1167,9 @@ set search_path = ''
 as $$
 declare
     v_text text := p_value #>> '{}';
+    v_cron_problem text := case
+        when p_type = 'cron' then llm.cron_schedule_problem(v_text, llm.pg_cron_version())
+    end;
     v_range text;
     v_bad boolean := false;
 begin
@@ -1202,9 +1205,8 @@ begin
         raise exception 'setting % must be a time zone name of pg_timezone_names (e.g. UTC, Europe/Paris), got %',
             p_key, p_value
             using errcode = '22023';
-    elsif p_type = 'cron' and llm.cron_schedule_problem(v_text, llm.pg_cron_version()) is not null then
-        raise exception 'setting % must be a pg_cron schedule, got %: %',
-            p_key, p_value, llm.cron_schedule_problem(v_text, llm.pg_cron_version())
+    elsif v_cron_problem is not null then
+        raise exception 'setting % must be a pg_cron schedule, got %: %', p_key, p_value, v_cron_problem
             using errcode = '22023';
     end if;
     if p_min is null and p_max is null then
@@ -8166,7 +8168,7 @@ grant execute on function llm_private.clear_user_quota(text, text) to authentica
 
 -- Atomic quota reservations: reserve, settle with the logged request, release, sweep.
 
--- Folds some of a busy user's journal rows for llm.reserve_quota without ever stalling it:
+-- Folds some of a busy user's journal rows for a quota check without ever stalling it:
 -- when rows or rollups are held by another transaction for longer than lock_timeout, it
 -- gives up and leaves them to the fold job (which commits in short batches).
 create or replace function llm.try_fold_user_journal(p_user_id uuid, p_max_rows integer)
@@ -8188,7 +8190,7 @@ exception when lock_not_available then
 end;
 $$;
 comment on function llm.try_fold_user_journal(uuid, integer) is
-'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.reserve_quota().';
+'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.quota_escrow_refill() (the slow path of llm.reserve_quota()).';
 
 -- Atomically grants capacity for one request, or refuses it with HTTP 429 semantics.
 create or replace function llm.reserve_quota(user_id text, tokens bigint, cost_usd numeric default 0)

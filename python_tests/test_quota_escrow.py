@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from harness import migrate
 from harness.client import Api
 from harness.cluster import throwaway_cluster
-from test_usage_metering_concurrency import run_threads
+from test_usage_metering_concurrency import run_threads, uid
 
 ESCROW_VS_TRUTH = """
     select q.quota_period,
@@ -37,10 +36,6 @@ ESCROW_VS_TRUTH = """
     ) as r
     where q.user_id = llm.user_uuid(%s) and q.hard
 """
-
-
-def uid() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}"
 
 
 def escrow_matches_truth(conn: psycopg.Connection, user: str) -> list:

@@ -12,6 +12,9 @@ set search_path = ''
 as $$
 declare
     v_text text := p_value #>> '{}';
+    v_cron_problem text := case
+        when p_type = 'cron' then llm.cron_schedule_problem(v_text, llm.pg_cron_version())
+    end;
     v_range text;
     v_bad boolean := false;
 begin
@@ -47,9 +50,8 @@ begin
         raise exception 'setting % must be a time zone name of pg_timezone_names (e.g. UTC, Europe/Paris), got %',
             p_key, p_value
             using errcode = '22023';
-    elsif p_type = 'cron' and llm.cron_schedule_problem(v_text, llm.pg_cron_version()) is not null then
-        raise exception 'setting % must be a pg_cron schedule, got %: %',
-            p_key, p_value, llm.cron_schedule_problem(v_text, llm.pg_cron_version())
+    elsif v_cron_problem is not null then
+        raise exception 'setting % must be a pg_cron schedule, got %: %', p_key, p_value, v_cron_problem
             using errcode = '22023';
     end if;
     if p_min is null and p_max is null then

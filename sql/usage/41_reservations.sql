@@ -1,6 +1,6 @@
 -- Atomic quota reservations: reserve, settle with the logged request, release, sweep.
 
--- Folds some of a busy user's journal rows for llm.reserve_quota without ever stalling it:
+-- Folds some of a busy user's journal rows for a quota check without ever stalling it:
 -- when rows or rollups are held by another transaction for longer than lock_timeout, it
 -- gives up and leaves them to the fold job (which commits in short batches).
 create or replace function llm.try_fold_user_journal(p_user_id uuid, p_max_rows integer)
@@ -22,7 +22,7 @@ exception when lock_not_available then
 end;
 $$;
 comment on function llm.try_fold_user_journal(uuid, integer) is
-'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.reserve_quota().';
+'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.quota_escrow_refill() (the slow path of llm.reserve_quota()).';
 
 -- Atomically grants capacity for one request, or refuses it with HTTP 429 semantics.
 create or replace function llm.reserve_quota(user_id text, tokens bigint, cost_usd numeric default 0)
