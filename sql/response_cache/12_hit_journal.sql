@@ -15,7 +15,7 @@ create table if not exists llm.response_cache_hit_journal (
     hit_at timestamptz not null default now()
 );
 comment on table llm.response_cache_hit_journal is
-'Append-only cache hits not yet folded into llm.response_cache_hits (by the llm_cache_hit_fold job, or by a hit on an entry with many unfolded hits): a hit count is the counter rows plus these rows. A row leaves the journal in the transaction that adds it to the counters (or, when its entry was removed, to llm.response_cache_totals).';
+'Append-only cache hits not yet folded into llm.response_cache_hits (by the llm_cache_hit_fold job): a hit count is the counter rows plus these rows. A row leaves the journal in the transaction that adds it to the counters (or, when its entry was removed, to llm.response_cache_totals).';
 comment on column llm.response_cache_hit_journal.entry_id is
 'The llm.response_cache entry that was hit (not a foreign key: checking one would lock the entry row on every hit).';
 comment on column llm.response_cache_hit_journal.scope is 'Scope of the entry, for statistics.';
