@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
 import time
 
 import psycopg
@@ -128,6 +129,74 @@ def test_64_connections_on_one_user_never_over_grant_and_use_every_unit(connect,
     # every grant fitted (zero over-grants), and the last refusals left less than one request
     assert used + open_reserved <= limit
     assert limit - used - open_reserved < 10
+    assert escrow_matches_truth(superuser, user) == []
+
+
+def test_reserved_on_one_connection_and_settled_on_others_never_over_grant(connect, service,
+                                                                          superuser):
+    """As behind a connection pool: reservations made on one connection, and logged or released
+    by 16 others whose sessions have no shard of the user (their usage goes to shard 0), all at
+    once, while the reserving connection recomputes the shards."""
+    user = uid()
+    limit = 3000
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                token_limit=limit)
+    pid = "select pg_backend_pid() % 16"
+    reserving = Api(connect(), "service_role")
+    mine = reserving.conn.execute(pid).fetchone()[0]
+    settling: list[Api] = []
+    while len(settling) < 16:
+        api = Api(connect(), "service_role")
+        if api.conn.execute(pid).fetchone()[0] not in (0, mine):
+            settling.append(api)
+    one_at_a_time = threading.Lock()  # a connection serves one request at a time
+    refusals: list[str] = []
+
+    def worker(api: Api, seed: int):
+        def run():
+            rnd = random.Random(seed)
+            while True:
+                try:
+                    with one_at_a_time:
+                        rid = reserving.rpc("reserve_quota", user_id=user, tokens=10)
+                except psycopg.Error as exc:
+                    refusals.append(exc.sqlstate)
+                    return
+                if rnd.random() < 0.2:
+                    api.rpc("release_reservation", reservation_id=str(rid))
+                else:
+                    api.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                            prompt_tokens=rnd.randint(0, 10), completion_tokens=0,
+                            total_tokens=10, reservation_id=str(rid))
+        return run
+
+    assert run_threads([worker(a, i) for i, a in enumerate(settling)]) == []
+    assert set(refusals) == {"PT429"}
+    used = superuser.execute(
+        "select coalesce(sum(tokens_total), 0) from llm.request_logs where user_id = llm.user_uuid(%s)",
+        (user,)).fetchone()[0]
+    assert used <= limit and limit - used < 10
+    # only the reserving session's shard and shard 0; no usage parked on a row that does not
+    # count (not ready); the shards sum to the truth
+    assert superuser.execute(
+        "select array_agg(shard order by shard), bool_and(ready) from llm.quota_escrow"
+        " where user_id = llm.user_uuid(%s)", (user,)).fetchone() == (sorted({0, mine}), True)
+    assert escrow_matches_truth(superuser, user) == []
+
+
+def test_shards_are_made_as_sessions_need_them(connect, service, superuser):
+    """One connection reserving makes shard 0 and its own; every other connection adds its own
+    when it first reserves, up to 16."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                token_limit=10**9)
+    shards = "select count(*) from llm.quota_escrow where user_id = llm.user_uuid(%s)"
+    for _ in range(3):
+        service.rpc("reserve_quota", user_id=user, tokens=10)
+    assert superuser.execute(shards, (user,)).fetchone()[0] in (1, 2)
+    for _ in range(40):
+        Api(connect(), "service_role").rpc("reserve_quota", user_id=user, tokens=10)
+    assert 2 < superuser.execute(shards, (user,)).fetchone()[0] <= 16
     assert escrow_matches_truth(superuser, user) == []
 
 

@@ -1595,7 +1595,7 @@ begin
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of 16 escrow shards of the user''s remaining capacity (llm.quota_escrow), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, made when it first needs one), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles a reservation in the logging transaction (replaces the request log's no-op hook).
@@ -1700,41 +1700,56 @@ as $$
 declare
     v_tz text := llm_private.setting_text('period_timezone');
 begin
+    with changes as (
+        select
+            c.user_id, cur.period_type, cur.period_start,
+            -sum(c.tokens) as tokens, -sum(c.cost_usd) as cost_usd, -sum(c.requests) as requests
+        from unnest(p_user_ids, p_at, p_tokens, p_cost_usd, p_requests)
+            as c (user_id, occurred_at, tokens, cost_usd, requests)
+        -- the current periods and each change's own, as llm.usage_periods() computes them
+        -- (spelled out: this runs with every logged request)
+        cross join lateral (
+            select pg_catalog.timezone(v_tz, now()) as now_local,
+                pg_catalog.timezone(v_tz, c.occurred_at) as at_local
+        ) as l
+        cross join lateral (
+            values
+            ('daily', l.now_local::date, l.at_local::date),
+            ('weekly', pg_catalog.date_trunc('week', l.now_local)::date,
+                pg_catalog.date_trunc('week', l.at_local)::date),
+            ('monthly', pg_catalog.date_trunc('month', l.now_local)::date,
+                pg_catalog.date_trunc('month', l.at_local)::date),
+            ('yearly', pg_catalog.date_trunc('year', l.now_local)::date,
+                pg_catalog.date_trunc('year', l.at_local)::date)
+        ) as cur (period_type, period_start, change_start)
+        -- the quota in force for the user and period: their own row, else the default
+        inner join lateral (
+            select q.hard
+            from llm.usage_quotas as q
+            where q.quota_period = cur.period_type and (q.user_id = c.user_id or q.user_id is null)
+            order by q.user_id nulls last
+            limit 1
+        ) as q on q.hard
+        where c.user_id is not null and cur.change_start = cur.period_start
+        group by c.user_id, cur.period_type, cur.period_start
+    )
+
     insert into llm.quota_escrow as e (
         user_id, quota_period, period_start, shard, free_tokens, free_cost_usd, free_requests
     )
     select
-        c.user_id, cur.period_type, cur.period_start, llm.quota_escrow_shard(),
-        -sum(c.tokens), -sum(c.cost_usd), -sum(c.requests)
-    from unnest(p_user_ids, p_at, p_tokens, p_cost_usd, p_requests)
-        as c (user_id, occurred_at, tokens, cost_usd, requests)
-    -- the current periods and each change's own, as llm.usage_periods() computes them
-    -- (spelled out: this runs with every logged request)
-    cross join lateral (
-        select pg_catalog.timezone(v_tz, now()) as now_local,
-            pg_catalog.timezone(v_tz, c.occurred_at) as at_local
-    ) as l
-    cross join lateral (
-        values
-        ('daily', l.now_local::date, l.at_local::date),
-        ('weekly', pg_catalog.date_trunc('week', l.now_local)::date,
-            pg_catalog.date_trunc('week', l.at_local)::date),
-        ('monthly', pg_catalog.date_trunc('month', l.now_local)::date,
-            pg_catalog.date_trunc('month', l.at_local)::date),
-        ('yearly', pg_catalog.date_trunc('year', l.now_local)::date,
-            pg_catalog.date_trunc('year', l.at_local)::date)
-    ) as cur (period_type, period_start, change_start)
-    -- the quota in force for the user and period: their own row, else the default
-    inner join lateral (
-        select q.hard
-        from llm.usage_quotas as q
-        where q.quota_period = cur.period_type and (q.user_id = c.user_id or q.user_id is null)
-        order by q.user_id nulls last
-        limit 1
-    ) as q on q.hard
-    where c.user_id is not null and cur.change_start = cur.period_start
-    group by c.user_id, cur.period_type, cur.period_start
-    order by c.user_id, cur.period_type, cur.period_start
+        g.user_id, g.period_type, g.period_start,
+        -- this session's shard where the user has one, else shard 0, which every computed
+        -- period has (where it does not exist yet, a row not ready is made): a change never
+        -- goes to a row a recompute running meanwhile does not hold or wait for
+        coalesce((
+            select x.shard from llm.quota_escrow as x
+            where x.user_id = g.user_id and x.quota_period = g.period_type
+                and x.period_start = g.period_start and x.shard = llm.quota_escrow_shard()
+        ), 0),
+        g.tokens, g.cost_usd, g.requests
+    from changes as g
+    order by g.user_id, g.period_type, g.period_start
     on conflict (user_id, quota_period, period_start, shard) do update
         set free_tokens = e.free_tokens + excluded.free_tokens,
             free_cost_usd = e.free_cost_usd + excluded.free_cost_usd,
@@ -1859,9 +1874,12 @@ begin
     perform pg_catalog.pg_advisory_xact_lock(
         pg_catalog.hashtextextended('llm.quota_reservations/' || p_user_id::text, 0)
     );
-    -- every shard of the current hard periods exists and is held: usage and releases of this
-    -- user now wait, and whatever committed before is in the sums below. Period by period, in
-    -- the order writers take them, so that no one holds a row the other waits for.
+    -- shard 0 and this session's shard of the current hard periods exist, and every shard
+    -- there is held: usage and releases of this user now wait (a writer goes to its own shard
+    -- only where it exists, else to shard 0), and whatever committed before is in the sums
+    -- below. Shards are made as sessions need them, so a user reserving from one session has
+    -- one or two. Period by period, in the order writers take them, so that no one holds a
+    -- row the other waits for.
     for v in
         select q.quota_period, p.period_start
         from llm.effective_quotas(p_user_id) as q
@@ -1870,8 +1888,8 @@ begin
         order by q.quota_period
     loop
         insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
-        select p_user_id, v.quota_period, v.period_start, s.shard::smallint
-        from pg_catalog.generate_series(0, 15) as s (shard)
+        select distinct p_user_id, v.quota_period, v.period_start, s.shard
+        from (values (0::smallint), (llm.quota_escrow_shard())) as s (shard)
         order by s.shard
         on conflict (user_id, quota_period, period_start, shard) do nothing;
         perform
@@ -1925,12 +1943,17 @@ begin
             end if;
             v_free[k] := v.limits[k] - v.used[k] - v.reserved[k] - v_requested[k];
         end loop;
-        -- shard s gets an even share; shard 0 also the remainder, so the shards sum exactly
+        -- each of the n shards gets an even share; shard 0 also the remainder, so the shards
+        -- sum exactly
         update llm.quota_escrow as e
         set ready = true,
-            free_tokens = floor(v_free[1] / 16) + case when e.shard = 0 then v_free[1] - 16 * floor(v_free[1] / 16) else 0 end,
-            free_cost_usd = trunc(v_free[2] / 16, 12) + case when e.shard = 0 then v_free[2] - 16 * trunc(v_free[2] / 16, 12) else 0 end,
-            free_requests = floor(v_free[3] / 16) + case when e.shard = 0 then v_free[3] - 16 * floor(v_free[3] / 16) else 0 end
+            free_tokens = floor(v_free[1] / n.n) + case when e.shard = 0 then v_free[1] - n.n * floor(v_free[1] / n.n) else 0 end,
+            free_cost_usd = trunc(v_free[2] / n.n, 12) + case when e.shard = 0 then v_free[2] - n.n * trunc(v_free[2] / n.n, 12) else 0 end,
+            free_requests = floor(v_free[3] / n.n) + case when e.shard = 0 then v_free[3] - n.n * floor(v_free[3] / n.n) else 0 end
+        from (
+            select count(*) as n from llm.quota_escrow as x
+            where x.user_id = p_user_id and x.quota_period = v.quota_period and x.period_start = v.period_start
+        ) as n
         where e.user_id = p_user_id and e.quota_period = v.quota_period and e.period_start = v.period_start;
         v_unfolded := greatest(v_unfolded, v.unfolded_rows);
     end loop;
