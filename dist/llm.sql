@@ -8211,6 +8211,7 @@ declare
     v_ttl interval;
     v_periods text [];
     v_period text;
+    v_start date;
     v_taken boolean := false;
     v_id uuid;
 begin
@@ -8243,18 +8244,33 @@ begin
     where tz.key = 'period_timezone' and ttl.key = 'quota_reservation_ttl';
 
     if pg_catalog.cardinality(v_periods) > 0 then
-        -- fast path: take the request from this session's shard of every hard period, all or
-        -- nothing (a subtransaction, so a shard that is short is not left locked)
+        -- fast path: take the request from this session's shard of every hard period, or
+        -- where the session has none, from shard 0 unless another transaction holds it (then
+        -- the slow path makes the session's own shard); all or nothing (a subtransaction, so
+        -- a shard that is short, or shard 0 tried, is not left locked)
         begin
             foreach v_period in array v_periods loop
+                v_start := llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()));
                 update llm.quota_escrow as e
                 set free_tokens = e.free_tokens - reserve_quota.tokens,
                     free_cost_usd = e.free_cost_usd - reserve_quota.cost_usd,
                     free_requests = e.free_requests - 1
                 where e.user_id = v_user
                     and e.quota_period = v_period
-                    and e.period_start = llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()))
-                    and e.shard = llm.quota_escrow_shard()
+                    and e.period_start = v_start
+                    and e.shard = coalesce(
+                        (
+                            select x.shard from llm.quota_escrow as x
+                            where x.user_id = v_user and x.quota_period = v_period
+                                and x.period_start = v_start and x.shard = llm.quota_escrow_shard()
+                        ),
+                        (
+                            select x.shard from llm.quota_escrow as x
+                            where x.user_id = v_user and x.quota_period = v_period
+                                and x.period_start = v_start and x.shard = 0
+                            for no key update skip locked
+                        )
+                    )
                     and e.ready
                     and (e.free_tokens is null or e.free_tokens >= reserve_quota.tokens)
                     and (e.free_cost_usd is null or e.free_cost_usd >= reserve_quota.cost_usd)
@@ -8279,7 +8295,7 @@ begin
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, made when it first needs one), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles a reservation in the logging transaction (replaces the request log's no-op hook).
@@ -8485,8 +8501,12 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm_private.setting_text('period_timezone');
+    v_tz text;
 begin
+    if p_user_ids is null then
+        return;  -- no rows (a statement trigger fires for none too)
+    end if;
+    v_tz := llm_private.setting_text('period_timezone');
     with changes as (
         select
             c.user_id, cur.period_type, cur.period_start,
@@ -8687,8 +8707,13 @@ begin
         for update;
     end loop;
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
-    -- giving their capacity back twice
-    delete from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now();
+    -- giving their capacity back twice (only when there are: the delete fires a trigger)
+    if exists (
+        select from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now()
+    ) then
+        delete from llm.quota_reservations as x
+        where x.user_id = p_user_id and x.expires_at <= now();
+    end if;
 
     -- usage and open reservations of every hard quota's period, in one statement (one
     -- snapshot, taken after the locks); the limits are then compared in period order
@@ -8753,6 +8778,93 @@ end;
 $$;
 comment on function llm.quota_escrow_refill(uuid, bigint, numeric, text) is
 'Slow path of llm.reserve_quota(): recomputes the escrow of a user''s hard quotas from the usage under the user''s lock and grants the request from it, or raises PT429 with the limit, used, reserved and requested amounts. Internal.';
+
+-- ---- sql/usage/44_completions.sql ----
+
+-- A batch of chat turns in one call: what a gateway that buffers its turns sends.
+
+-- Records each turn as llm.record_completion() does, in input order (two turns of one
+-- conversation append in that order), all in one transaction: one bad turn and nothing is
+-- stored. Turns are recorded one after another, not as one set: each appends a message to
+-- its conversation's branch under the conversation's lock.
+create or replace function llm.record_completions(completions jsonb)
+returns table (message_id uuid, request_log_id bigint)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_turn jsonb;
+    v_position integer;
+    v_unknown text;
+    v_code text;
+    v_message text;
+    v_hint text;
+begin
+    if jsonb_typeof(record_completions.completions) is distinct from 'array' then
+        raise exception 'completions must be a JSON array of turn objects, got %',
+            coalesce(jsonb_typeof(record_completions.completions), 'NULL')
+            using errcode = '22023';
+    end if;
+    for v_turn, v_position in
+        select t.value, t.o - 1 from jsonb_array_elements(record_completions.completions)
+            with ordinality as t (value, o)
+        order by t.o
+    loop
+        begin
+            if jsonb_typeof(v_turn) is distinct from 'object' then
+                raise exception 'a turn must be a JSON object, got %', v_turn
+                    using errcode = '22023';
+            end if;
+            select string_agg(k, ', ' order by k) into v_unknown
+            from jsonb_object_keys(v_turn) as k
+            where k not in (
+                'conversation_id', 'content', 'provider', 'model', 'prompt_tokens',
+                'completion_tokens', 'reservation_id', 'request_id', 'user_id', 'cached_tokens',
+                'total_tokens', 'cost_usd', 'latency_ms', 'agent_id', 'metadata',
+                'request_metadata'
+            );
+            if v_unknown is not null then
+                raise exception 'unknown turn field(s): %', v_unknown using errcode = '22023';
+            end if;
+            select r.message_id, r.request_log_id
+            into record_completions.message_id, record_completions.request_log_id
+            from llm.record_completion(
+                conversation_id => llm.request_field(v_turn, 'conversation_id', 'text'),
+                content => llm.request_field(v_turn, 'content', 'text'),
+                provider => llm.request_field(v_turn, 'provider', 'text'),
+                model => llm.request_field(v_turn, 'model', 'text'),
+                prompt_tokens => coalesce(llm.request_field(v_turn, 'prompt_tokens', 'integer')::integer, 0),
+                completion_tokens => coalesce(
+                    llm.request_field(v_turn, 'completion_tokens', 'integer')::integer, 0
+                ),
+                reservation_id => llm.request_field(v_turn, 'reservation_id', 'uuid')::uuid,
+                request_id => llm.request_field(v_turn, 'request_id', 'text'),
+                user_id => llm.request_field(v_turn, 'user_id', 'text'),
+                cached_tokens => coalesce(llm.request_field(v_turn, 'cached_tokens', 'integer')::integer, 0),
+                total_tokens => llm.request_field(v_turn, 'total_tokens', 'integer')::integer,
+                cost_usd => llm.request_field(v_turn, 'cost_usd', 'number')::numeric,
+                latency_ms => llm.request_field(v_turn, 'latency_ms', 'integer')::integer,
+                agent_id => llm.request_field(v_turn, 'agent_id', 'uuid')::uuid,
+                metadata => nullif(v_turn -> 'metadata', 'null'),
+                request_metadata => coalesce(nullif(v_turn -> 'request_metadata', 'null'), '{}')
+            ) as r;
+        exception when others then
+            get stacked diagnostics v_code = returned_sqlstate, v_message = message_text,
+                v_hint = pg_exception_hint;
+            if v_hint = '' then
+                raise exception 'completions[%]: %', v_position, v_message using errcode = v_code;
+            end if;
+            raise exception 'completions[%]: %', v_position, v_message
+                using errcode = v_code, hint = v_hint;
+        end;
+        return next;
+    end loop;
+end;
+$$;
+comment on function llm.record_completions(jsonb) is
+'Records a JSON array of chat turns (keys as the parameters of llm.record_completion) in one transaction, in input order, and returns each turn''s message_id and request_log_id in that order. A bad turn raises its own SQLSTATE with its message prefixed by completions[i] (0-based), and nothing of the batch is stored; a retried turn (same request_id) returns the first one''s ids. Service role only.';
+grant execute on function llm.record_completions(jsonb) to service_role;
 
 -- ---- sql/usage/50_retention.sql ----
 

@@ -71,6 +71,25 @@ def test_the_escrow_follows_usage_releases_and_quota_changes(service, superuser)
     assert escrow_matches_truth(superuser, user) == []
 
 
+def test_a_later_period_short_after_an_earlier_one_was_taken_from(service, superuser):
+    """The daily shard is taken from, then the monthly one is short: the recompute grants the
+    request from the usage and the daily shard does not count it twice."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                token_limit=10**6)
+    service.rpc("set_user_quota", user_id=user, quota_period="monthly", hard=True,
+                token_limit=1000)
+    service.rpc("reserve_quota", user_id=user, tokens=100)
+    # the monthly 900 left is spread over this session's shards: take all but 50 of its own
+    own = superuser.execute(
+        "select free_tokens from llm.quota_escrow where user_id = llm.user_uuid(%s)"
+        " and quota_period = 'monthly' and shard <> 0", (user,)).fetchone()
+    if own is not None:
+        service.rpc("reserve_quota", user_id=user, tokens=int(own[0]) - 50)
+    assert service.rpc("reserve_quota", user_id=user, tokens=100)
+    assert escrow_matches_truth(superuser, user) == []
+
+
 def test_users_without_hard_quotas_keep_no_escrow(service, superuser):
     user = uid()
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=False, token_limit=10)
@@ -185,17 +204,24 @@ def test_reserved_on_one_connection_and_settled_on_others_never_over_grant(conne
 
 
 def test_shards_are_made_as_sessions_need_them(connect, service, superuser):
-    """One connection reserving makes shard 0 and its own; every other connection adds its own
-    when it first reserves, up to 16."""
+    """Requests one at a time, from any connection, take from shard 0 (or the first session's
+    own); sessions reserving at the same moment make their own, up to 16."""
     user = uid()
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
                 token_limit=10**9)
     shards = "select count(*) from llm.quota_escrow where user_id = llm.user_uuid(%s)"
-    for _ in range(3):
-        service.rpc("reserve_quota", user_id=user, tokens=10)
-    assert superuser.execute(shards, (user,)).fetchone()[0] in (1, 2)
-    for _ in range(40):
+    for _ in range(20):
         Api(connect(), "service_role").rpc("reserve_quota", user_id=user, tokens=10)
+    assert superuser.execute(shards, (user,)).fetchone()[0] in (1, 2)
+    apis = [Api(connect(), "service_role") for _ in range(32)]
+
+    def worker(api: Api):
+        def run():
+            for _ in range(30):
+                api.rpc("reserve_quota", user_id=user, tokens=10)
+        return run
+
+    assert run_threads([worker(a) for a in apis]) == []
     assert 2 < superuser.execute(shards, (user,)).fetchone()[0] <= 16
     assert escrow_matches_truth(superuser, user) == []
 

@@ -133,3 +133,63 @@ def test_concurrent_turns_of_one_conversation_are_all_kept(connect, service, sup
     assert superuser.execute(
         "select count(distinct seq) from llm.messages where conversation_id = %s", (sid,)
     ).fetchone()[0] == 41
+
+
+def _turn(sid: str, **kw) -> dict:
+    return {"conversation_id": sid, "content": "4", "provider": "openai", "model": "gpt-4o",
+            "prompt_tokens": 12, "completion_tokens": 3, **kw}
+
+
+def test_a_batch_of_turns_is_recorded_in_order_in_one_call(service, superuser, session):
+    user, sid = session
+    rid = service.rpc("reserve_quota", user_id=user, tokens=500)
+    turns = service.rpc("record_completions", completions=[
+        _turn(sid, content="first", request_id="batch-a", reservation_id=str(rid)),
+        _turn(sid, content="second", metadata={"tool": "calc"}, latency_ms=300),
+    ])
+    assert [set(t) for t in turns] == [{"message_id", "request_log_id"}] * 2
+    stored = superuser.execute(
+        "select m.content, m.metadata, r.id, r.latency_ms from llm.messages as m"
+        " join llm.request_logs as r on r.message_id = m.id"
+        " where m.conversation_id = %s order by m.seq", (sid,)).fetchall()
+    assert stored == [("first", {}, turns[0]["request_log_id"], None),
+                      ("second", {"tool": "calc"}, turns[1]["request_log_id"], 300)]
+    assert superuser.execute("select count(*) from llm.quota_reservations where id = %s",
+                             (rid,)).fetchone()[0] == 0
+    assert _state(superuser, sid) == (3, 30, 2)
+    # the same batch again: every turn is a retry, answered with the first ids
+    again = service.rpc("record_completions", completions=[
+        _turn(sid, content="first", request_id="batch-a")])
+    assert again == turns[:1]
+    assert service.rpc("record_completions", completions=[]) == []
+
+
+@pytest.mark.parametrize("bad, state, message", [
+    ({"prompt_tokens": "12"}, "22023", "completions[1]: prompt_tokens must be an integer"),
+    ({"tokens": 5}, "22023", "completions[1]: unknown turn field(s): tokens"),
+    ({"conversation_id": "no-such-conversation"}, "P0002", "completions[1]: "),
+    ({"cost_usd": -1}, "22023", "completions[1]: "),
+])
+def test_a_bad_turn_raises_its_error_and_stores_nothing(service, superuser, session, bad, state,
+                                                        message):
+    _, sid = session
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("record_completions", completions=[_turn(sid), _turn(sid, **bad)])
+    assert exc.value.sqlstate == state
+    assert str(exc.value).startswith(message)
+    assert _state(superuser, sid) == (1, 0, 0)
+
+
+@pytest.mark.parametrize("completions", [{"content": "4"}, "turns", None, [1]])
+def test_a_batch_must_be_an_array_of_objects(service, completions):
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("record_completions", completions=completions)
+    assert exc.value.sqlstate == "22023"
+
+
+def test_only_backends_record_batches_of_turns(make_user, as_user, anon, service):
+    alice = make_user()
+    sid = str(service.rpc("create_chat_session", user_id=str(alice.id))["id"])
+    for api in (as_user(alice), anon):
+        with pytest.raises(errors.InsufficientPrivilege):
+            api.rpc("record_completions", completions=[_turn(sid)])

@@ -43,6 +43,7 @@ declare
     v_ttl interval;
     v_periods text [];
     v_period text;
+    v_start date;
     v_taken boolean := false;
     v_id uuid;
 begin
@@ -75,18 +76,33 @@ begin
     where tz.key = 'period_timezone' and ttl.key = 'quota_reservation_ttl';
 
     if pg_catalog.cardinality(v_periods) > 0 then
-        -- fast path: take the request from this session's shard of every hard period, all or
-        -- nothing (a subtransaction, so a shard that is short is not left locked)
+        -- fast path: take the request from this session's shard of every hard period, or
+        -- where the session has none, from shard 0 unless another transaction holds it (then
+        -- the slow path makes the session's own shard); all or nothing (a subtransaction, so
+        -- a shard that is short, or shard 0 tried, is not left locked)
         begin
             foreach v_period in array v_periods loop
+                v_start := llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()));
                 update llm.quota_escrow as e
                 set free_tokens = e.free_tokens - reserve_quota.tokens,
                     free_cost_usd = e.free_cost_usd - reserve_quota.cost_usd,
                     free_requests = e.free_requests - 1
                 where e.user_id = v_user
                     and e.quota_period = v_period
-                    and e.period_start = llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()))
-                    and e.shard = llm.quota_escrow_shard()
+                    and e.period_start = v_start
+                    and e.shard = coalesce(
+                        (
+                            select x.shard from llm.quota_escrow as x
+                            where x.user_id = v_user and x.quota_period = v_period
+                                and x.period_start = v_start and x.shard = llm.quota_escrow_shard()
+                        ),
+                        (
+                            select x.shard from llm.quota_escrow as x
+                            where x.user_id = v_user and x.quota_period = v_period
+                                and x.period_start = v_start and x.shard = 0
+                            for no key update skip locked
+                        )
+                    )
                     and e.ready
                     and (e.free_tokens is null or e.free_tokens >= reserve_quota.tokens)
                     and (e.free_cost_usd is null or e.free_cost_usd >= reserve_quota.cost_usd)
@@ -111,7 +127,7 @@ begin
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, made when it first needs one), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles a reservation in the logging transaction (replaces the request log's no-op hook).

@@ -26,8 +26,12 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-    v_tz text := llm_private.setting_text('period_timezone');
+    v_tz text;
 begin
+    if p_user_ids is null then
+        return;  -- no rows (a statement trigger fires for none too)
+    end if;
+    v_tz := llm_private.setting_text('period_timezone');
     with changes as (
         select
             c.user_id, cur.period_type, cur.period_start,
@@ -228,8 +232,13 @@ begin
         for update;
     end loop;
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
-    -- giving their capacity back twice
-    delete from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now();
+    -- giving their capacity back twice (only when there are: the delete fires a trigger)
+    if exists (
+        select from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now()
+    ) then
+        delete from llm.quota_reservations as x
+        where x.user_id = p_user_id and x.expires_at <= now();
+    end if;
 
     -- usage and open reservations of every hard quota's period, in one statement (one
     -- snapshot, taken after the locks); the limits are then compared in period order

@@ -1181,6 +1181,11 @@ isOneToOne: false
 "record_completion":
 { Args: { "agent_id"?: string,"cached_tokens"?: number,"completion_tokens"?: number,"content": string,"conversation_id": string,"cost_usd"?: number,"latency_ms"?: number,"metadata"?: Json,"model": string,"prompt_tokens"?: number,"provider": string,"request_id"?: string,"request_metadata"?: Json,"reservation_id"?: string,"total_tokens"?: number,"user_id"?: string }; Returns: Record<string, unknown>
                            },
+"record_completions":
+{ Args: { "completions": Json }; Returns: {
+              "message_id": string,"request_log_id": number
+            }[]
+                           },
 "record_token_usage":
 { Args: { "model": string,"provider": string,"request_metadata"?: Json,"tokens_consumed": number,"user_id": string }; Returns: boolean
                            },
