@@ -24,18 +24,22 @@ comment on function llm.check_period_type(text, text) is
 grant execute on function llm.check_period_type(text, text) to authenticated, service_role;
 
 -- First day of the period containing a local time: days, ISO weeks (Monday), months, years.
+-- The small helpers here are plpgsql: with its pinned search_path a SQL function is not
+-- inlined, and is parsed and planned again by every statement that calls it.
 create or replace function llm.period_floor(p_period_type text, p_local timestamp)
 returns date
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-    select case p_period_type
+begin
+    return case p_period_type
         when 'daily' then p_local::date
         when 'weekly' then pg_catalog.date_trunc('week', p_local)::date
         when 'monthly' then pg_catalog.date_trunc('month', p_local)::date
         when 'yearly' then pg_catalog.date_trunc('year', p_local)::date
     end;
+end;
 $$;
 comment on function llm.period_floor(text, timestamp) is
 'First day of the daily, weekly (ISO, Monday), monthly or yearly period containing a local time.';
@@ -44,16 +48,18 @@ grant execute on function llm.period_floor(text, timestamp) to authenticated, se
 -- Length of a period, to step from one period start to the next.
 create or replace function llm.period_step(p_period_type text)
 returns interval
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-    select case p_period_type
+begin
+    return case p_period_type
         when 'daily' then interval '1 day'
         when 'weekly' then interval '7 days'
         when 'monthly' then interval '1 month'
         when 'yearly' then interval '1 year'
     end;
+end;
 $$;
 comment on function llm.period_step(text) is
 'Length of a daily, weekly, monthly or yearly period.';
@@ -64,20 +70,21 @@ grant execute on function llm.period_step(text) to authenticated, service_role;
 -- in place: with its pinned search_path this function is called, not inlined.
 create or replace function llm.usage_periods(p_at timestamptz, p_tz text)
 returns table (period_type text, period_start date)
-language sql
+language plpgsql
 immutable
 rows 4
 set search_path = ''
 as $$
-    select v.period_type, v.period_start
-    from (select pg_catalog.timezone(p_tz, p_at) as local_time) as l
-    cross join lateral (
-        values
-        ('daily', l.local_time::date),
-        ('weekly', pg_catalog.date_trunc('week', l.local_time)::date),
-        ('monthly', pg_catalog.date_trunc('month', l.local_time)::date),
-        ('yearly', pg_catalog.date_trunc('year', l.local_time)::date)
-    ) as v (period_type, period_start);
+declare
+    v_local timestamp := pg_catalog.timezone(p_tz, p_at);
+begin
+    return query
+    values
+    ('daily', v_local::date),
+    ('weekly', pg_catalog.date_trunc('week', v_local)::date),
+    ('monthly', pg_catalog.date_trunc('month', v_local)::date),
+    ('yearly', pg_catalog.date_trunc('year', v_local)::date);
+end;
 $$;
 comment on function llm.usage_periods(timestamptz, text) is
 'The daily, weekly (ISO, Monday), monthly and yearly period starts of an instant in a time zone.';
@@ -86,11 +93,13 @@ grant execute on function llm.usage_periods(timestamptz, text) to authenticated,
 -- Start of the period containing an instant, in the period_timezone setting.
 create or replace function llm.usage_period_start(p_period_type text, p_at timestamptz)
 returns date
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select llm.period_floor(p_period_type, p_at at time zone llm_private.setting_text('period_timezone'));
+begin
+    return llm.period_floor(p_period_type, p_at at time zone llm_private.setting_text('period_timezone'));
+end;
 $$;
 comment on function llm.usage_period_start(text, timestamptz) is
 'First day of the daily, weekly, monthly or yearly period containing an instant, in the period_timezone setting.';

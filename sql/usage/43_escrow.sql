@@ -5,11 +5,13 @@
 -- of one user mostly work on different rows.
 create or replace function llm.quota_escrow_shard()
 returns smallint
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select (pg_catalog.pg_backend_pid() % 16)::smallint;
+begin
+    return (pg_catalog.pg_backend_pid() % 16)::smallint;
+end;
 $$;
 comment on function llm.quota_escrow_shard() is
 'Shard of llm.quota_escrow this session uses: its backend pid modulo 16.';
