@@ -45,6 +45,34 @@ def escrow_matches_truth(conn: psycopg.Connection, user: str) -> list:
             if row[3] and row[1] != row[2]]
 
 
+def reserving_until_refused(user: str, reserve, settling: Api, seed: int,
+                            refusals: list[str]):
+    """A worker: reserves 10 tokens with ``reserve()``, then on ``settling`` releases the
+    reservation (one time in five) or logs the request with at most what it reserved, until a
+    reservation is refused (its SQLSTATE goes to ``refusals``)."""
+    def run():
+        rnd = random.Random(seed)
+        while True:
+            try:
+                rid = reserve()
+            except psycopg.Error as exc:
+                refusals.append(exc.sqlstate)
+                return
+            if rnd.random() < 0.2:
+                settling.rpc("release_reservation", reservation_id=str(rid))
+            else:
+                settling.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                             prompt_tokens=rnd.randint(0, 10), completion_tokens=0,
+                             total_tokens=10, reservation_id=str(rid))
+    return run
+
+
+def logged_tokens(conn: psycopg.Connection, user: str) -> int:
+    return conn.execute(
+        "select coalesce(sum(tokens_total), 0) from llm.request_logs where user_id = llm.user_uuid(%s)",
+        (user,)).fetchone()[0]
+
+
 def test_the_escrow_follows_usage_releases_and_quota_changes(service, superuser):
     user = uid()
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
@@ -121,27 +149,12 @@ def test_64_connections_on_one_user_never_over_grant_and_use_every_unit(connect,
     refusals: list[str] = []
 
     def worker(api: Api, seed: int):
-        def run():
-            rnd = random.Random(seed)
-            while True:
-                try:
-                    rid = api.rpc("reserve_quota", user_id=user, tokens=10)
-                except psycopg.Error as exc:
-                    refusals.append(exc.sqlstate)
-                    return
-                if rnd.random() < 0.2:
-                    api.rpc("release_reservation", reservation_id=str(rid))
-                else:
-                    api.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
-                            prompt_tokens=rnd.randint(0, 10), completion_tokens=0,
-                            total_tokens=10, reservation_id=str(rid))
-        return run
+        return reserving_until_refused(
+            user, lambda: api.rpc("reserve_quota", user_id=user, tokens=10), api, seed, refusals)
 
     assert run_threads([worker(a, i) for i, a in enumerate(apis)]) == []
     assert set(refusals) == {"PT429"}
-    used = superuser.execute(
-        "select coalesce(sum(tokens_total), 0) from llm.request_logs where user_id = llm.user_uuid(%s)",
-        (user,)).fetchone()[0]
+    used = logged_tokens(superuser, user)
     open_reserved = superuser.execute(
         "select coalesce(sum(tokens), 0) from llm.quota_reservations where user_id = llm.user_uuid(%s)",
         (user,)).fetchone()[0]
@@ -171,29 +184,14 @@ def test_reserved_on_one_connection_and_settled_on_others_never_over_grant(conne
     one_at_a_time = threading.Lock()  # a connection serves one request at a time
     refusals: list[str] = []
 
-    def worker(api: Api, seed: int):
-        def run():
-            rnd = random.Random(seed)
-            while True:
-                try:
-                    with one_at_a_time:
-                        rid = reserving.rpc("reserve_quota", user_id=user, tokens=10)
-                except psycopg.Error as exc:
-                    refusals.append(exc.sqlstate)
-                    return
-                if rnd.random() < 0.2:
-                    api.rpc("release_reservation", reservation_id=str(rid))
-                else:
-                    api.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
-                            prompt_tokens=rnd.randint(0, 10), completion_tokens=0,
-                            total_tokens=10, reservation_id=str(rid))
-        return run
+    def reserve():
+        with one_at_a_time:
+            return reserving.rpc("reserve_quota", user_id=user, tokens=10)
 
-    assert run_threads([worker(a, i) for i, a in enumerate(settling)]) == []
+    assert run_threads([reserving_until_refused(user, reserve, api, i, refusals)
+                        for i, api in enumerate(settling)]) == []
     assert set(refusals) == {"PT429"}
-    used = superuser.execute(
-        "select coalesce(sum(tokens_total), 0) from llm.request_logs where user_id = llm.user_uuid(%s)",
-        (user,)).fetchone()[0]
+    used = logged_tokens(superuser, user)
     assert used <= limit and limit - used < 10
     # only the reserving session's shard and shard 0; no usage parked on a row that does not
     # count (not ready); the shards sum to the truth
