@@ -34,7 +34,7 @@ begin
     end if;
     if to_regclass('supabase_migrations.schema_migrations') is not null then
         delete from supabase_migrations.schema_migrations
-        where version in ('20261122000000', '20261122000100', '20261122000200', '20261122000300', '20261122000400', '20261201105200', '20261201113718', '20261202100333');
+        where version in ('20261122000000', '20261122000100', '20261122000200', '20261122000300', '20261122000400', '20261201105200', '20261201113718', '20261202100333', '20261202133445');
     end if;
 end
 $$;

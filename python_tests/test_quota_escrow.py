@@ -127,6 +127,73 @@ def test_users_without_hard_quotas_keep_no_escrow(service, superuser):
                              (user,)).fetchone()[0] == 0
 
 
+def test_users_who_log_without_reserving_keep_no_escrow(service, superuser):
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    for _ in range(3):
+        service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                    prompt_tokens=100)
+    escrow = "select count(*) from llm.quota_escrow where user_id = llm.user_uuid(%s)"
+    assert superuser.execute(escrow, (user,)).fetchone()[0] == 0
+    # the first reservation computes it from the usage
+    service.rpc("reserve_quota", user_id=user, tokens=100)
+    assert superuser.execute(escrow, (user,)).fetchone()[0] > 0
+    assert escrow_matches_truth(superuser, user) == []
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=601)
+    assert exc.value.sqlstate == "PT429"
+
+
+def test_usage_logged_while_the_escrow_is_computed_is_never_lost(connect, service, superuser):
+    """16 connections log without pause for one user after another while the user's first
+    reservation of the period computes the escrow: every logged request counts in it."""
+    writers = [Api(connect(), "service_role") for _ in range(16)]
+    users: list[str] = []
+    stop = threading.Event()
+
+    def logging(api: Api):
+        def run():
+            while not stop.is_set():
+                api.rpc("log_request", provider="openai", model="gpt-4o", user_id=users[-1],
+                        prompt_tokens=7, completion_tokens=0)
+        return run
+
+    users.append(uid())
+    threads = [threading.Thread(target=logging(a)) for a in writers]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(30):
+            user = uid()
+            service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                        token_limit=10**9)
+            users.append(user)
+            time.sleep(0.01)
+            service.rpc("reserve_quota", user_id=user, tokens=1)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert [u for u in users[1:] if escrow_matches_truth(superuser, u)] == []
+
+
+def test_under_repeatable_read_an_escrow_computed_after_the_snapshot_fails_the_log(
+        connect, service):
+    """The escrow is first computed after the logging transaction took its snapshot: the log
+    fails with 40001 (retry it) instead of missing the escrow it cannot see."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    conn = connect()
+    conn.execute("begin isolation level repeatable read")
+    conn.execute("select 1")  # the snapshot
+    service.rpc("reserve_quota", user_id=user, tokens=1)
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        conn.execute("select llm.log_request(provider => 'openai', model => 'gpt-4o',"
+                     " user_id => %s, prompt_tokens => 5)", (user,))
+    conn.execute("rollback")
+
+
 def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):
     alice, bob = make_user(), make_user()
     for user in (alice, bob):

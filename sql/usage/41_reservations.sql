@@ -79,8 +79,12 @@ begin
         -- fast path: take the request from this session's shard of every hard period, or
         -- where the session has none, from shard 0 unless another transaction holds it (then
         -- the slow path makes the session's own shard); all or nothing (a subtransaction, so
-        -- a shard that is short, or shard 0 tried, is not left locked)
+        -- a shard that is short, or shard 0 tried, is not left locked, nor the user's escrow
+        -- lock, which the slow path takes exclusive)
         begin
+            -- the user's escrow lock, shared (see llm.quota_escrow_lock): a recompute of the
+            -- user's escrow finishes first
+            perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_escrow_lock(v_user));
             foreach v_period in array v_periods loop
                 v_start := llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()));
                 update llm.quota_escrow as e

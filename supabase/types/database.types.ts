@@ -1160,6 +1160,9 @@ isOneToOne: false
 "purge_deleted_conversations":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
+"quota_escrow_lock":
+{ Args: { "p_user_id": string }; Returns: number
+                           },
 "quota_escrow_refill":
 { Args: { "p_cost_usd": number,"p_tokens": number,"p_tz": string,"p_user_id": string }; Returns: undefined
                            },

@@ -1,0 +1,3 @@
+-- State changes from 0.4.0 to 0.5.0: none. Escrow rows that 0.4.0 made for users who log
+-- without reserving (not ready) stay: they are recomputed from the usage before any use, and
+-- the reservation sweep deletes them when their period ends.
