@@ -51,11 +51,17 @@ begin
     if p_user_ids is null then
         return;  -- no rows (a statement trigger fires for none too)
     end if;
-    v_tz := llm_private.setting_text('period_timezone');
     -- one order for every writer, so concurrent writers never deadlock on these locks
     perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_escrow_lock(u.user_id))
     from (select distinct x.user_id from unnest(p_user_ids) as x (user_id) where x.user_id is not null) as u
     order by u.user_id;
+    -- the usual case, users who do not reserve: with the locks held, no escrow now is no escrow
+    -- until commit (see below for the snapshot isolation levels)
+    if not exists (select from llm.quota_escrow as x where x.user_id = any(p_user_ids))
+        and pg_catalog.current_setting('transaction_isolation') = 'read committed' then
+        return;
+    end if;
+    v_tz := llm_private.setting_text('period_timezone');
     with changes as (
         select
             c.user_id, cur.period_type, cur.period_start,

@@ -1,0 +1,1 @@
+-- State changes from 0.5.0 to 0.6.0: none.
