@@ -65,10 +65,11 @@ def pgbench_tps(url: str, script: str, clients: int, seconds: int = 5,
 
 def report(name: str, ours: float, baseline: float, goal: float | None = None,
            higher_is_better: bool = False, peer: str | None = None,
-           group: str | None = None) -> float:
+           group: str | None = None, chart: bool = True) -> float:
     """Prints ``name: ratio`` (ours / baseline) with the goal and whether it is met, and records
     the row. ``peer``: the baseline is another system's way (its name); ``group``: rows drawn
-    together in the chart (the same path measured against a baseline and peers)."""
+    together in the chart (the same path measured against a baseline and peers); ``chart``:
+    False for a row the chart shows already (a bound, drawn as a series of its path)."""
     global _reported
     ratio = ours / baseline
     verdict = ""
@@ -85,7 +86,7 @@ def report(name: str, ours: float, baseline: float, goal: float | None = None,
     rows.append({
         "name": name, "group": group or name, "ratio": ratio, "goal": goal,
         "direction": "higher is better" if higher_is_better else "lower is better", "met": met,
-        "ours": ours, "baseline": baseline, "peer": peer,
+        "ours": ours, "baseline": baseline, "peer": peer, "chart": chart,
     })
     RESULTS_JSON.write_text(json.dumps(rows, indent=1) + "\n")
     _reported = True
@@ -109,7 +110,7 @@ def render_chart(results: Path = RESULTS_JSON, out: Path = CHART) -> Path | None
     """Draws the recorded rows as horizontal bars, one cluster per group: ours, the baseline
     and each peer, relative to the group's baseline (1 = the baseline, log scale). Returns the
     file written, or None when there is nothing to draw."""
-    rows = _rows(results)
+    rows = [row for row in _rows(results) if row.get("chart", True)]
     if not rows:
         return None
     import matplotlib
