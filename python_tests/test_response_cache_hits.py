@@ -5,7 +5,6 @@ GET (a read-only transaction) is a pure read: served with the count so far, not 
 
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -15,6 +14,7 @@ from conftest import build_migrated_database
 from harness.backends import Server
 from harness.client import Api
 from harness.cluster import PG_BIN, throwaway_cluster
+from test_response_cache_concurrency import run_together
 
 KEY = {"provider": "openai", "model": "gpt-4", "parameters": {"temperature": 0}}
 
@@ -38,18 +38,6 @@ def journal_rows(superuser, prompt: str) -> int:
         "select count(*) from llm.response_cache_hit_journal as j"
         " join llm.response_cache as c on c.id = j.entry_id where c.prompt = %s", (prompt,)
     ).fetchone()[0]
-
-
-def run_together(n: int, connect, work) -> list:
-    apis = [Api(connect(), "service_role") for _ in range(n)]
-    barrier = threading.Barrier(n)
-
-    def start(i):
-        barrier.wait()
-        return work(apis[i], i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(start, range(n)))
 
 
 # -- the hit path -------------------------------------------------------------------------

@@ -186,15 +186,9 @@ begin
         or v_text !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
     ) then
         raise exception '% must be a UUID, got %', p_field, v using errcode = '22023';
-    elsif p_kind = 'time' then
-        begin
-            if v_type <> 'string' or not isfinite(v_text::timestamptz) then
-                raise exception using errcode = '22007';
-            end if;
-        exception when others then
-            raise exception '% must be a finite ISO 8601 time, got %', p_field, v
-                using errcode = '22023';
-        end;
+    elsif p_kind = 'time' and (v_type <> 'string' or not llm.is_request_time(v_text)) then
+        raise exception '% must be a finite ISO 8601 time, got %', p_field, v
+            using errcode = '22023';
     end if;
     return v_text;
 end;
@@ -202,8 +196,9 @@ $$;
 comment on function llm.request_field(jsonb, text, text) is
 'Field of a request payload as text, after checking it is an integer, number, boolean, text, uuid or time (22023 naming the field otherwise); NULL when absent.';
 
--- Whether a string is a time llm.request_field() accepts, without raising: the batch check
--- calls it for the times its regular expression cannot vouch for.
+-- Whether a string is a time llm.request_field() accepts, without raising: request_field
+-- raises on its answer, and the batch check calls it for the times its regular expression
+-- cannot vouch for.
 create or replace function llm.is_request_time(p_value text)
 returns boolean
 language plpgsql
@@ -217,4 +212,4 @@ exception when others then
 end;
 $$;
 comment on function llm.is_request_time(text) is
-'True when p_value reads as a finite timestamptz (what llm.request_field(..., ''time'') accepts), false otherwise; never raises. Internal: called by llm.log_request_batch().';
+'True when p_value reads as a finite timestamptz (what llm.request_field(..., ''time'') accepts), false otherwise; never raises. Internal: called by llm.request_field() and llm.log_request_batch().';

@@ -104,29 +104,14 @@ comment on function llm_private.fold_cache_hits(integer) is
 'Implementation of the batches of llm.run_cache_hit_fold() with the package owner''s rights; not exposed through the API.';
 grant execute on function llm_private.fold_cache_hits(integer) to authenticated, service_role;
 
--- The fold job: batches in one transaction, so it can pin its search_path.
+-- The fold job (batches as llm_private.run_fold_batches() runs them for the usage fold).
 create or replace function llm.run_cache_hit_fold(max_batches integer default 10)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
-declare
-    v_batch integer := llm_private.setting_text('cache_hit_fold_batch_rows')::integer;
-    v_folded bigint;
-    v_total bigint := 0;
 begin
-    if run_cache_hit_fold.max_batches is null or run_cache_hit_fold.max_batches not between 1 and 1000 then
-        raise exception 'max_batches must be between 1 and 1000, got %',
-            coalesce(run_cache_hit_fold.max_batches::text, 'NULL')
-            using errcode = '22023';
-    end if;
-    for i in 1..run_cache_hit_fold.max_batches loop
-        v_folded := llm_private.fold_cache_hits(v_batch);
-        v_total := v_total + v_folded;
-        -- a short batch emptied the journal (or another fold is running)
-        exit when v_folded < v_batch;
-    end loop;
-    return v_total;
+    return llm_private.run_fold_batches('cache_hit', run_cache_hit_fold.max_batches);
 end;
 $$;
 comment on function llm.run_cache_hit_fold(integer) is

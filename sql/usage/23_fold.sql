@@ -190,30 +190,49 @@ comment on function llm_private.fold_usage(integer) is
 'Implementation of llm.fold_usage() with the package owner''s rights; not exposed through the API.';
 grant execute on function llm_private.fold_usage(integer) to authenticated, service_role;
 
--- The fold job: batches of fold_usage() in one transaction, so it can pin its search_path
--- (a procedure that commits between batches cannot).
-create or replace function llm.run_usage_fold(max_batches integer default 10)
+-- A fold job's run: batches of one fold in one transaction, so the job can pin its
+-- search_path (a procedure that commits between batches cannot). p_fold: 'usage' (this
+-- module's journal) or 'cache_hit' (the response cache's hit journal); the batch size is the
+-- setting <p_fold>_fold_batch_rows.
+create or replace function llm_private.run_fold_batches(p_fold text, p_max_batches integer)
 returns bigint
 language plpgsql
 set search_path = ''
 as $$
 declare
-    v_batch integer := llm_private.setting_text('usage_fold_batch_rows')::integer;
+    v_batch integer := llm_private.setting_text(p_fold || '_fold_batch_rows')::integer;
     v_folded bigint;
     v_total bigint := 0;
 begin
-    if run_usage_fold.max_batches is null or run_usage_fold.max_batches not between 1 and 1000 then
+    if p_max_batches is null or p_max_batches not between 1 and 1000 then
         raise exception 'max_batches must be between 1 and 1000, got %',
-            coalesce(run_usage_fold.max_batches::text, 'NULL')
+            coalesce(p_max_batches::text, 'NULL')
             using errcode = '22023';
     end if;
-    for i in 1..run_usage_fold.max_batches loop
-        v_folded := llm_private.fold_usage(v_batch);
+    for i in 1..p_max_batches loop
+        v_folded := case p_fold
+            when 'usage' then llm_private.fold_usage(v_batch)
+            when 'cache_hit' then llm_private.fold_cache_hits(v_batch)
+        end;
         v_total := v_total + v_folded;
         -- a short batch emptied the journal (or another fold is running)
         exit when v_folded < v_batch;
     end loop;
     return v_total;
+end;
+$$;
+comment on function llm_private.run_fold_batches(text, integer) is
+'Runs up to p_max_batches batches of the usage fold (p_fold ''usage'') or the cache hit fold (''cache_hit''), of <p_fold>_fold_batch_rows rows each, in one transaction, until a batch comes back short. Returns the journal rows taken. Internal: the body of llm.run_usage_fold() and llm.run_cache_hit_fold().';
+grant execute on function llm_private.run_fold_batches(text, integer) to authenticated, service_role;
+
+-- The fold job.
+create or replace function llm.run_usage_fold(max_batches integer default 10)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+begin
+    return llm_private.run_fold_batches('usage', run_usage_fold.max_batches);
 end;
 $$;
 comment on function llm.run_usage_fold(integer) is

@@ -18,31 +18,32 @@ declare
     v_unfolded bigint := 0;
     v_reset_at timestamptz;
     v_free numeric [];
+    v_hard llm.usage_quotas [];
+    v_starts date [];
     v record;
 begin
     -- the user's escrow lock, exclusive until commit: whoever moves this user's escrow
     -- (reservations, logged usage, ended reservations) committed before, and is in the sums
     -- below, or waits
     perform pg_catalog.pg_advisory_xact_lock(llm.quota_escrow_lock(p_user_id));
-    -- shard 0 and this session's shard of the current hard periods exist, and every shard
-    -- there is held. Shards are made as sessions need them, so a user reserving from one
-    -- session has one or two. Period by period, in the order writers take them.
-    for v in
-        select q.quota_period, p.period_start
-        from llm.effective_quotas(p_user_id) as q
-        inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
-        where q.hard
-        order by q.quota_period
-    loop
+    -- the user's hard quotas and their current periods, in the order writers take them
+    select array_agg(q order by q.quota_period), array_agg(p.period_start order by q.quota_period)
+    into v_hard, v_starts
+    from llm.effective_quotas(p_user_id) as q
+    inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
+    where q.hard;
+    -- shard 0 and this session's shard of each exist, and every shard there is held. Shards
+    -- are made as sessions need them, so a user reserving from one session has one or two.
+    for i in 1..coalesce(pg_catalog.cardinality(v_hard), 0) loop
         insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
-        select distinct p_user_id, v.quota_period, v.period_start, s.shard
+        select distinct p_user_id, (v_hard[i]).quota_period, v_starts[i], s.shard
         from (values (0::smallint), (llm.quota_escrow_shard())) as s (shard)
         order by s.shard
         on conflict (user_id, quota_period, period_start, shard) do nothing;
         perform
         from llm.quota_escrow as e
-        where e.user_id = p_user_id and e.quota_period = v.quota_period
-            and e.period_start = v.period_start
+        where e.user_id = p_user_id and e.quota_period = (v_hard[i]).quota_period
+            and e.period_start = v_starts[i]
         order by e.shard
         for update;
     end loop;
@@ -59,13 +60,12 @@ begin
     -- snapshot, taken after the locks); the limits are then compared in period order
     for v in
         select
-            q.quota_period, p.period_start, u.unfolded_rows,
+            q.quota_period, v_starts[q.ordinality] as period_start, u.unfolded_rows,
             array[q.token_limit, q.cost_limit, q.request_limit] as limits,
             array[u.tokens, u.cost_usd, u.requests] as used,
             array[r.tokens, r.cost_usd, r.requests] as reserved
-        from llm.effective_quotas(p_user_id) as q
-        inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
-        cross join lateral llm.period_usage(p_user_id, q.quota_period, p.period_start, p_tz) as u
+        from unnest(v_hard) with ordinality as q
+        cross join lateral llm.period_usage(p_user_id, q.quota_period, v_starts[q.ordinality], p_tz) as u
         cross join (
             select
                 coalesce(sum(x.tokens), 0) as tokens,
@@ -74,7 +74,6 @@ begin
             from llm.quota_reservations as x
             where x.user_id = p_user_id and x.expires_at > now()
         ) as r
-        where q.hard
         order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
     loop
         v_free := array[null, null, null]::numeric [];

@@ -1,0 +1,1 @@
+-- State changes from 0.6.0 to 0.7.0: none.
