@@ -99,6 +99,33 @@ def test_the_escrow_follows_usage_releases_and_quota_changes(service, superuser)
     assert escrow_matches_truth(superuser, user) == []
 
 
+def test_logged_usage_settles_its_reservation_in_the_same_escrow_move(service, superuser):
+    """The journal row of a logged request settles the reservation it carries (one escrow move
+    for both); a release later in the same transaction still gives its capacity back, and a
+    batch settles its items' reservations, a retry's with nothing more."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=10000)
+    service.rpc("release_reservation",
+                reservation_id=str(service.rpc("reserve_quota", user_id=user, tokens=0)))
+    call = lambda sql, *args: superuser.execute(sql, args).fetchone()[0]  # noqa: E731
+    reserve = "select llm.reserve_quota(%s, %s)"
+    with superuser.transaction():
+        settled, released = call(reserve, user, 100), call(reserve, user, 200)
+        call("select llm.log_request(provider => 'openai', model => 'gpt-4o', user_id => %s,"
+             " prompt_tokens => 150, reservation_id => %s)", user, settled)
+        assert call("select llm.release_reservation(%s)", released) is True
+        first, retried = call(reserve, user, 300), call(reserve, user, 400)
+        items = [{"provider": "openai", "model": "gpt-4o", "user_id": user, "request_id": rid,
+                  "prompt_tokens": 250, "reservation_id": str(res)}
+                 for rid, res in (("batch-1", first), ("batch-1", retried))]
+        call("select llm.log_requests(%s::jsonb)", psycopg.types.json.Jsonb(items))
+    open_ = "select count(*) from llm.quota_reservations where user_id = llm.user_uuid(%s)"
+    assert superuser.execute(open_, (user,)).fetchone()[0] == 0
+    assert logged_tokens(superuser, user) == 400
+    assert escrow_matches_truth(superuser, user) == []
+    assert superuser.execute(ESCROW_VS_TRUTH, (user,)).fetchone()[1:] == (9600, 9600, True)
+
+
 def test_a_later_period_short_after_an_earlier_one_was_taken_from(service, superuser):
     """The daily shard is taken from, then the monthly one is short: the recompute grants the
     request from the usage and the daily shard does not count it twice."""

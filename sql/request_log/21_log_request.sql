@@ -205,7 +205,8 @@ begin
 
     v_id := coalesce(v_id, nextval('llm.request_logs_id_seq'));
 
-    -- the request row and its journal row in one statement
+    -- the request row and its journal row in one statement (the journal row settles the
+    -- reservation it carries: llm.quota_escrow_on_usage)
     with logged as (
         insert into llm.request_logs (
             id, created_at, request_id, user_id, request_type, provider, model,
@@ -269,16 +270,6 @@ begin
         v_conversation, log_request.agent_id, log_request.reservation_id
     );
 
-    if log_request.reservation_id is not null then
-        perform llm.settle_reservation(
-            log_request.reservation_id, v_user, v_id,
-            case when log_request.cache_hit then 0 else coalesce(
-                log_request.total_tokens,
-                coalesce(log_request.prompt_tokens, 0) + coalesce(log_request.completion_tokens, 0)
-            ) end,
-            case when log_request.cache_hit then 0 else coalesce(log_request.cost_usd, v_price) end
-        );
-    end if;
     return v_id;
 end;
 $$;

@@ -260,12 +260,13 @@ begin
         on conflict do nothing;
     end if;
 
-    -- reservations are settled as llm.log_request() settles them, once the rows are written
+    -- the journal rows written settled their reservations (llm.quota_escrow_on_usage); a
+    -- retry's reservation is settled with nothing more, as llm.log_request() settles it
     if v_any_reservation then
         perform llm.settle_reservation(s.res, s.usr, s.id, s.tokens, s.cost)
         from unnest(v_state, v_reservation, v_user, v_id, v_tokens, v_cost)
             with ordinality as s (state, res, usr, id, tokens, cost, o)
-        where s.res is not null and s.state in ('f', 'r')
+        where s.res is not null and s.state = 'r'
         order by s.o;
     end if;
 

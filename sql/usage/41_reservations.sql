@@ -134,7 +134,8 @@ comment on function llm.reserve_quota(text, bigint, numeric) is
 'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
--- Settles a reservation in the logging transaction (replaces the request log's no-op hook).
+-- Settles the reservation of a retried request (a request id logged before writes no journal
+-- row; a journal row written settles its own reservation: llm.quota_escrow_on_usage).
 create or replace function llm.settle_reservation(
     p_reservation_id uuid,
     p_user_id uuid,
@@ -148,14 +149,14 @@ security definer
 set search_path = ''
 as $$
 begin
-    -- the journal row written with the request now counts the actual usage; the estimate
-    -- goes in the same transaction. An unknown or expired reservation changes nothing.
+    -- the first call's journal row counts the usage; the estimate goes in this transaction.
+    -- An unknown or expired reservation changes nothing.
     delete from llm.quota_reservations as x
     where x.id = p_reservation_id and x.user_id = p_user_id;
 end;
 $$;
 comment on function llm.settle_reservation(uuid, uuid, bigint, bigint, numeric) is
-'Called by llm.log_request(reservation_id => ...) in the logging transaction: deletes the user''s reservation, since the logged request''s journal row now counts its actual usage (p_request_log_id, p_total_tokens and p_cost_usd; 0 and 0 for a retry of a request_id already logged, whose first row counts it). A reservation that is unknown, expired, released or another user''s is left alone and the usage is still logged.';
+'Called by llm.log_request(reservation_id => ...), llm.log_requests and llm.record_completion when the request id was logged before (p_request_log_id is the first row''s; p_total_tokens and p_cost_usd are 0): deletes the user''s reservation, since the first row counts the usage. A logged request''s journal row settles its reservation itself (llm.quota_escrow_on_usage). A reservation that is unknown, expired, released or another user''s is left alone.';
 
 -- Gives back a reservation whose request was not made.
 create or replace function llm.release_reservation(reservation_id uuid)

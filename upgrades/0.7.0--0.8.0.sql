@@ -1,0 +1,1 @@
+-- State changes from 0.7.0 to 0.8.0: none.
