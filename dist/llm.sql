@@ -8267,8 +8267,15 @@ begin
     select
         tz.value #>> '{}',
         (ttl.value #>> '{}')::interval,
+        -- llm.effective_quotas(), spelled out: this runs with every reservation
         array(
-            select q.quota_period from llm.effective_quotas(v_user) as q
+            select q.quota_period
+            from (
+                select distinct on (x.quota_period) x.quota_period, x.hard
+                from llm.usage_quotas as x
+                where x.user_id = v_user or x.user_id is null
+                order by x.quota_period, x.user_id nulls last
+            ) as q
             where q.hard order by q.quota_period  -- the order every writer takes them in
         )
     into strict v_tz, v_ttl, v_periods
@@ -8662,6 +8669,7 @@ declare
     v_cost numeric [];
     v_requests numeric [];
     v_reservations uuid [];
+    v_flag text;
 begin
     select
         array_agg(n.user_id), array_agg(n.occurred_at), array_agg(n.total_tokens::numeric),
@@ -8672,7 +8680,7 @@ begin
     where n.user_id is not null;
     if v_reservations is not null then
         -- the release trigger leaves these to this move (see llm.quota_escrow_on_release)
-        perform pg_catalog.set_config('llm.escrow_settling', 'on', true);
+        v_flag := pg_catalog.set_config('llm.escrow_settling', 'on', true);
         with settled as (
             -- the user's own reservations only; unknown, expired or released ones change nothing
             delete from llm.quota_reservations as x
@@ -8686,7 +8694,7 @@ begin
             v_requests || array_agg(-1::numeric)
         into v_user_ids, v_at, v_tokens, v_cost, v_requests
         from settled as s;
-        perform pg_catalog.set_config('llm.escrow_settling', '', true);
+        v_flag := pg_catalog.set_config('llm.escrow_settling', '', true);
     end if;
     if exists (select from llm.usage_quotas as q where q.hard) then
         perform llm.quota_escrow_take(v_user_ids, v_at, v_tokens, v_cost, v_requests);
