@@ -10,6 +10,7 @@ import random
 import signal
 import threading
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -124,6 +125,19 @@ def test_logged_usage_settles_its_reservation_in_the_same_escrow_move(service, s
     assert logged_tokens(superuser, user) == 400
     assert escrow_matches_truth(superuser, user) == []
     assert superuser.execute(ESCROW_VS_TRUTH, (user,)).fetchone()[1:] == (9600, 9600, True)
+
+
+def test_reservation_ids_are_time_ordered_uuid_v7(service):
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    ids = []
+    for _ in range(3):
+        ids.append(uuid.UUID(str(service.rpc("reserve_quota", user_id=user, tokens=1))))
+        time.sleep(0.002)
+    assert [i.version for i in ids] == [7, 7, 7] and ids == sorted(ids)
+    assert {i.variant for i in ids} == {uuid.RFC_4122}
+    # the first 48 bits are the reservation's millisecond
+    assert abs((ids[0].int >> 80) - time.time() * 1000) < 60_000
 
 
 def test_a_later_period_short_after_an_earlier_one_was_taken_from(service, superuser):

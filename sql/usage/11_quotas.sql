@@ -42,8 +42,10 @@ comment on column llm.quota_reservations.expires_at is
 create index if not exists quota_reservations_user_id_expires_at_idx
 on llm.quota_reservations (user_id, expires_at);
 
-create index if not exists quota_reservations_expires_at_idx
-on llm.quota_reservations (expires_at);
+-- no index on expires_at alone: the sweep reads the open reservations once every few minutes,
+-- while every reservation would write it
+drop index if exists llm.quota_reservations_expires_at_idx;
+
 alter table llm.quota_reservations enable row level security;
 revoke all on llm.quota_reservations from anon, authenticated, service_role;
 grant select on llm.quota_reservations to authenticated, service_role;

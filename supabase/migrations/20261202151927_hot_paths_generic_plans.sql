@@ -5,7 +5,9 @@
 
 -- ---- upgrades/0.7.0--0.8.0.sql ----
 
--- State changes from 0.7.0 to 0.8.0: none.
+-- State changes from 0.7.0 to 0.8.0: the index of open reservations on expires_at alone goes
+-- (every reservation wrote it; the sweep reads the few open reservations without it).
+drop index if exists llm.quota_reservations_expires_at_idx;
 
 -- ==== changed definitions ====
 
@@ -744,14 +746,36 @@ begin
         end if;
     end if;
 
-    insert into llm.quota_reservations as x (user_id, tokens, cost_usd, expires_at)
-    values (v_user, reserve_quota.tokens, reserve_quota.cost_usd, now() + v_ttl)
+    -- a time-ordered id (a UUID v7: milliseconds since 1970, then random bits), so the
+    -- reservations' primary key grows at its right edge instead of writing a random page
+    -- (and, after each checkpoint, that page's full image to the WAL) for every reservation
+    insert into llm.quota_reservations as x (id, user_id, tokens, cost_usd, expires_at)
+    values (
+        encode(
+            set_bit(
+                set_bit(
+                    overlay(
+                        uuid_send(gen_random_uuid())
+                        placing substring(
+                            int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)
+                            from 3
+                        )
+                        from 1 for 6
+                    ),
+                    52, 1
+                ),
+                53, 1
+            ),
+            'hex'
+        )::uuid,
+        v_user, reserve_quota.tokens, reserve_quota.cost_usd, now() + v_ttl
+    )
     returning x.id into v_id;
     return v_id;
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id; pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 16 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id (a UUID v7: time-ordered); pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles the reservation of a retried request (a request id logged before writes no journal
