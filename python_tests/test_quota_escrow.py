@@ -281,7 +281,7 @@ def test_reserved_on_one_connection_and_settled_on_others_never_over_grant(conne
     limit = 3000
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
                 token_limit=limit)
-    pid = "select pg_backend_pid() % 16"
+    pid = "select pg_backend_pid() % 64"
     reserving = Api(connect(), "service_role")
     mine = reserving.conn.execute(pid).fetchone()[0]
     settling: list[Api] = []
@@ -311,7 +311,7 @@ def test_reserved_on_one_connection_and_settled_on_others_never_over_grant(conne
 
 def test_shards_are_made_as_sessions_need_them(connect, service, superuser):
     """Requests one at a time, from any connection, take from shard 0 (or the first session's
-    own); sessions reserving at the same moment make their own, up to 16."""
+    own); sessions reserving at the same moment make their own, up to 64."""
     user = uid()
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
                 token_limit=10**9)
@@ -328,7 +328,7 @@ def test_shards_are_made_as_sessions_need_them(connect, service, superuser):
         return run
 
     assert run_threads([worker(a) for a in apis]) == []
-    assert 2 < superuser.execute(shards, (user,)).fetchone()[0] <= 16
+    assert 2 < superuser.execute(shards, (user,)).fetchone()[0] <= 64
     assert escrow_matches_truth(superuser, user) == []
 
 

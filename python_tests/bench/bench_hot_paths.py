@@ -144,9 +144,10 @@ from logged;
 """
 
 RESERVE = f"select llm.reserve_quota({USER}, 2000, 0.01) as rid \\gset"
-# the bound of a reservation: a conditional update of one of the user's 16 balance rows
+# the bound of a reservation: a conditional update of one of the user's 64 balance rows (as
+# many as the escrow's shards)
 RESERVE_BOUND = ("update bench.balances set free = free - 2000"
-                 " where u = :u and shard = pg_backend_pid() % 16 and free >= 2000;")
+                 " where u = :u and shard = pg_backend_pid() % 64 and free >= 2000;")
 SETTLE = LOG_REQUEST.replace("request_id => gen_random_uuid()::text",
                              "request_id => gen_random_uuid()::text, reservation_id => :rid::uuid")
 
@@ -226,7 +227,7 @@ def _prepare(url: str) -> str:
         conn.execute("""
             insert into bench.balances
             select u, s, 1000000000000000 from generate_series(1, 10000) as u,
-                generate_series(0, 15) as s
+                generate_series(0, 63) as s
         """)
         conn.execute("grant usage on schema bench to service_role")
         conn.execute("grant select, insert, update on all tables in schema bench to service_role")

@@ -10,11 +10,11 @@ stable
 set search_path = ''
 as $$
 begin
-    return (pg_catalog.pg_backend_pid() % 16)::smallint;
+    return (pg_catalog.pg_backend_pid() % 64)::smallint;
 end;
 $$;
 comment on function llm.quota_escrow_shard() is
-'Shard of llm.quota_escrow this session uses: its backend pid modulo 16.';
+'Shard of llm.quota_escrow this session uses: its backend pid modulo 64.';
 
 -- The key of a user's escrow lock: shared by whoever moves the user's escrow (reservations,
 -- logged usage, ended reservations), exclusive for a recompute (llm.quota_escrow_refill).

@@ -1,0 +1,1 @@
+-- State changes from 0.8.0 to 0.9.0: none.
