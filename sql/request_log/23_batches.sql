@@ -1,5 +1,25 @@
 -- Logging from JSON and in batches.
 
+-- Raises an item's error again with the item named before its message (requests[2]: ...),
+-- keeping its SQLSTATE and hint: the batch functions report the item that failed this way.
+create or replace function llm_private.raise_item_error(
+    p_item text, p_sqlstate text, p_message text, p_hint text
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if coalesce(p_hint, '') = '' then
+        raise exception '%: %', p_item, p_message using errcode = p_sqlstate;
+    end if;
+    raise exception '%: %', p_item, p_message using errcode = p_sqlstate, hint = p_hint;
+end;
+$$;
+comment on function llm_private.raise_item_error(text, text, text, text) is
+'Raises p_message prefixed with the item it concerns (p_item, as requests[2]), with SQLSTATE p_sqlstate and hint p_hint (none when empty). Internal: called by llm.log_request_batch() and llm.record_completions().';
+grant execute on function llm_private.raise_item_error(text, text, text, text) to service_role;
+
 -- Logs one request given as a JSON object with the parameter names of llm.log_request().
 create or replace function llm.log_request_json(p_request jsonb)
 returns bigint

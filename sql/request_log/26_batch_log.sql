@@ -193,11 +193,9 @@ begin
             exception when others then
                 get stacked diagnostics v_code = returned_sqlstate, v_message = message_text,
                     v_hint = pg_exception_hint;
-                if v_hint = '' then
-                    raise exception 'requests[%]: %', v_k - 1, v_message using errcode = v_code;
-                end if;
-                raise exception 'requests[%]: %', v_k - 1, v_message
-                    using errcode = v_code, hint = v_hint;
+                perform llm_private.raise_item_error(
+                    format('requests[%s]', v_k - 1), v_code, v_message, v_hint
+                );
             end;
         end loop;
         -- not reached: the set-based check refuses only what the single-row path refuses

@@ -50,7 +50,7 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_tz text;
-    v_shard smallint := llm.quota_escrow_shard();
+    v_shard smallint;
     v_snapshot boolean;
 begin
     if p_user_ids is null then
@@ -68,6 +68,7 @@ begin
         return;
     end if;
     v_tz := llm_private.setting_text('period_timezone');
+    v_shard := llm.quota_escrow_shard();
     with changes as (
         select
             c.user_id, cur.period_type, cur.period_start,

@@ -69,11 +69,9 @@ begin
         exception when others then
             get stacked diagnostics v_code = returned_sqlstate, v_message = message_text,
                 v_hint = pg_exception_hint;
-            if v_hint = '' then
-                raise exception 'completions[%]: %', v_position, v_message using errcode = v_code;
-            end if;
-            raise exception 'completions[%]: %', v_position, v_message
-                using errcode = v_code, hint = v_hint;
+            perform llm_private.raise_item_error(
+                format('completions[%s]', v_position), v_code, v_message, v_hint
+            );
         end;
         return next;
     end loop;

@@ -1,0 +1,1 @@
+-- State changes from 0.9.0 to 0.10.0: none.
