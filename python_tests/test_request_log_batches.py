@@ -221,6 +221,32 @@ def test_times_are_read_exactly_as_the_single_row_path_reads_them(owner, value):
         assert as_a_batch(owner, [entry], dead_letter) == one_by_one(owner, [entry], dead_letter)
 
 
+READABLE = [
+    item(user_id="user-a", prompt_tokens=1200, completion_tokens=300, cached_tokens=200,
+         latency_ms=850, status_code=200, metadata={"feature": "chat"}),
+    item(user_id=UUID.upper(), cost_usd=0.0123, success=False, error_type="timeout",
+         error_message="boom", agent_id=UUID.replace("-", ""), message_id=UUID),
+    item(model="gpt-4o-mini", request_type="embedding", user_id="user-b", audio_seconds=1.5,
+         created_at="2026-01-02T03:04:05Z", conversation_id="conv-batch", cache_hit=True,
+         total_tokens=15, time_to_first_token_ms=120, service="chat", operation="reply"),
+]
+
+
+@pytest.mark.parametrize("unreadable", [
+    item(prompt_tokens=1.5), item(latency_ms=2147483648), item(agent_id="agent-7"),
+    item(reservation_id="nope"), item(created_at="soon"), item(cost_usd="x"),
+    item(success="maybe"), "not an object", None,
+])
+def test_an_item_that_does_not_read_as_its_types_leaves_the_others_read_as_they_are(
+        owner, known, unreadable):
+    # the array is read at once, else item by item: either way, as one by one
+    batch = READABLE[:2] + [unreadable] + READABLE[2:]
+    got = as_a_batch(owner, batch, True)
+    assert got == one_by_one(owner, batch, True)
+    assert [r == "ok" for r in got["results"]] == [True, True, False, True]
+    assert as_a_batch(owner, batch, False) == one_by_one(owner, batch, False)
+
+
 # -- all or nothing -------------------------------------------------------------------------------
 
 BAD_ITEMS = [

@@ -1209,7 +1209,15 @@ isOneToOne: false
               "piece": string,"status": string
             }[]
                            },
+"request_batch_item_reads":
+{ Args: { "p_item": Json }; Returns: boolean
+                           },
 "request_batch_items":
+{ Args: { "p_requests": Json }; Returns: {
+              "agent_id": string,"at": string,"audio_seconds": number,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string,"cost_usd": number,"error_message": string,"error_type": string,"id": number,"idx": number,"latency_ms": number,"message_id": string,"metadata": Json,"model": string,"operation": string,"price": number,"prompt_tokens": number,"provider": string,"request_body": Json,"request_id": string,"request_type": string,"reservation_id": string,"response_body": Json,"service": string,"state": string,"status_code": number,"success": boolean,"time_to_first_token_ms": number,"total_tokens": number,"user_id": string,"user_is_uuid": boolean,"user_text": string
+            }[]
+                           },
+"request_batch_read":
 { Args: { "p_requests": Json }; Returns: {
               "agent_id": string,"at": string,"audio_seconds": number,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string,"cost_usd": number,"error_message": string,"error_type": string,"id": number,"idx": number,"latency_ms": number,"message_id": string,"metadata": Json,"model": string,"operation": string,"price": number,"prompt_tokens": number,"provider": string,"request_body": Json,"request_id": string,"request_type": string,"reservation_id": string,"response_body": Json,"service": string,"state": string,"status_code": number,"success": boolean,"time_to_first_token_ms": number,"total_tokens": number,"user_id": string,"user_is_uuid": boolean,"user_text": string
             }[]

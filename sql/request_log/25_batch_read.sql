@@ -1,10 +1,12 @@
--- Reading a batch: every item of a JSON array checked, typed, resolved and priced at once.
+-- Reading a batch at once: every item of a JSON array checked, typed, resolved and priced.
 
 -- The items of a batch as llm.log_request_json() would pass them to llm.log_request(), in one
 -- statement: whether each is well formed and valid (a predicate: the single-row path says
 -- why an item is not), its values typed, its user and conversation resolved, its registry
--- price, and a request log id drawn for it.
-create or replace function llm.request_batch_items(p_requests jsonb)
+-- price, and a request log id drawn for it. The array is read as a whole, each value as its
+-- parameter's type: one that does not read so raises (22P02, 22003, ...), and an element that
+-- is not an object raises 22023 (llm.request_batch_items() then reads the items one by one).
+create or replace function llm.request_batch_read(p_requests jsonb)
 returns table (
     idx integer, id bigint, provider text, model text, request_type text, user_text text,
     prompt_tokens integer, completion_tokens integer, cached_tokens integer, cost_usd numeric,
@@ -25,8 +27,6 @@ as $$
 #variable_conflict use_column
 begin
     return query
-    -- the registry prices of the models named (periods never overlap: at most one is in
-    -- force at a time), read once; a price left NULL counts as llm.log_request() counts it
     with prices as materialized (
         select
             m.provider, m.model, m.effective_from, m.effective_to,
@@ -45,8 +45,8 @@ begin
     )
 
     select
-        (a.o - 1)::integer as idx,
-        a.id,
+        (v.o - 1)::integer as idx,
+        v.id,
         v.provider, v.model, coalesce(v.request_type, 'chat') as request_type,
         v.user_id as user_text, v.prompt_tokens, v.completion_tokens, v.cached_tokens,
         v.cost_usd, v.latency_ms, coalesce(v.success, true) as success, v.status_code,
@@ -78,28 +78,52 @@ begin
         end as price
     from (
         -- ids are drawn as the items are read, so they ascend with the input order
-        select x.e, x.o, nextval('llm.request_logs_id_seq') as id
-        from jsonb_array_elements(p_requests) with ordinality as x (e, o)
+        select x.*, nextval('llm.request_logs_id_seq') as id
+        -- each item read once as the parameters' types (v) and once as JSON (j, to check the
+        -- JSON types): a value that does not read as its type raises here
+        from rows from (
+            jsonb_array_elements(p_requests),
+            jsonb_to_recordset(p_requests) as (
+                provider text, model text, request_type text, user_id text, prompt_tokens integer,
+                completion_tokens integer, cached_tokens integer, cost_usd numeric,
+                latency_ms integer, success boolean, status_code integer, error_message text,
+                cache_hit boolean, request_id text, conversation_id text, agent_id uuid,
+                metadata jsonb, cache_write_tokens integer, total_tokens integer,
+                audio_seconds numeric, time_to_first_token_ms integer, error_type text,
+                message_id uuid, service text, operation text, request_body jsonb,
+                response_body jsonb, created_at timestamptz, reservation_id uuid
+            ),
+            jsonb_to_recordset(p_requests) as (
+                provider jsonb, model jsonb, request_type jsonb, user_id jsonb, prompt_tokens jsonb,
+                completion_tokens jsonb, cached_tokens jsonb, cost_usd jsonb, latency_ms jsonb,
+                success jsonb, status_code jsonb, error_message jsonb, cache_hit jsonb,
+                request_id jsonb, conversation_id jsonb, agent_id jsonb, cache_write_tokens jsonb,
+                total_tokens jsonb, audio_seconds jsonb, time_to_first_token_ms jsonb,
+                error_type jsonb, message_id jsonb, service jsonb, operation jsonb,
+                created_at jsonb, reservation_id jsonb
+            )
+        ) with ordinality as x (
+            e, provider, model, request_type, user_id, prompt_tokens, completion_tokens,
+            cached_tokens, cost_usd, latency_ms, success, status_code, error_message,
+            cache_hit, request_id, conversation_id, agent_id, metadata, cache_write_tokens,
+            total_tokens, audio_seconds, time_to_first_token_ms, error_type, message_id,
+            service, operation, request_body, response_body, created_at, reservation_id,
+            j_provider, j_model, j_request_type, j_user_id, j_prompt_tokens,
+            j_completion_tokens, j_cached_tokens, j_cost_usd, j_latency_ms, j_success,
+            j_status_code, j_error_message, j_cache_hit, j_request_id, j_conversation_id,
+            j_agent_id, j_cache_write_tokens, j_total_tokens, j_audio_seconds,
+            j_time_to_first_token_ms, j_error_type, j_message_id, j_service, j_operation,
+            j_created_at, j_reservation_id, o
+        )
         offset 0
-    ) as a
-    -- a JSON null reads as SQL NULL, as llm.request_field() reads it
-    cross join lateral jsonb_to_record(
-        case when jsonb_typeof(a.e) = 'object' then a.e else '{}'::jsonb end
-    ) as j (
-        provider jsonb, model jsonb, request_type jsonb, user_id jsonb, prompt_tokens jsonb,
-        completion_tokens jsonb, cached_tokens jsonb, cost_usd jsonb, latency_ms jsonb,
-        success jsonb, status_code jsonb, error_message jsonb, cache_hit jsonb,
-        request_id jsonb, conversation_id jsonb, agent_id jsonb, cache_write_tokens jsonb,
-        total_tokens jsonb, audio_seconds jsonb, time_to_first_token_ms jsonb,
-        error_type jsonb, message_id jsonb, service jsonb, operation jsonb,
-        created_at jsonb, reservation_id jsonb
-    )
-    -- what llm.log_request_json() refuses before calling llm.log_request(): not an
-    -- object, an unknown key, a value of the wrong JSON type for llm.request_field()
+    ) as v
+    -- what llm.log_request_json() refuses before calling llm.log_request() and the read above
+    -- let through: an unknown key, a value of the wrong JSON type for llm.request_field() (an
+    -- integer read is a number without a fraction within int4), a UUID or a time spelled in
+    -- a way it does not take
     cross join lateral (
         select
-            jsonb_typeof(a.e) = 'object'
-            and a.e - array[
+            v.e - array[
                 'provider', 'model', 'request_type', 'user_id', 'prompt_tokens',
                 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'success',
                 'status_code', 'error_message', 'cache_hit', 'request_id', 'conversation_id',
@@ -107,80 +131,58 @@ begin
                 'time_to_first_token_ms', 'error_type', 'message_id', 'service', 'operation',
                 'request_body', 'response_body', 'created_at', 'reservation_id'
             ] = '{}'::jsonb
-            and (j.provider is null or jsonb_typeof(j.provider) = 'string')
-            and (j.model is null or jsonb_typeof(j.model) = 'string')
-            and (j.request_type is null or jsonb_typeof(j.request_type) = 'string')
-            and (j.user_id is null or jsonb_typeof(j.user_id) = 'string')
-            and (j.error_message is null or jsonb_typeof(j.error_message) = 'string')
-            and (j.request_id is null or jsonb_typeof(j.request_id) = 'string')
-            and (j.conversation_id is null or jsonb_typeof(j.conversation_id) = 'string')
-            and (j.error_type is null or jsonb_typeof(j.error_type) = 'string')
-            and (j.service is null or jsonb_typeof(j.service) = 'string')
-            and (j.operation is null or jsonb_typeof(j.operation) = 'string')
-            and (j.cost_usd is null or jsonb_typeof(j.cost_usd) = 'number')
-            and (j.audio_seconds is null or jsonb_typeof(j.audio_seconds) = 'number')
-            and (j.success is null or jsonb_typeof(j.success) = 'boolean')
-            and (j.cache_hit is null or jsonb_typeof(j.cache_hit) = 'boolean')
-            -- an integer: a JSON number whose text matches ^-?\d{1,10}$ within int4, that
-            -- is one in that range without a fraction (numbers sort apart from other JSON
-            -- values, and numeric_out never writes an exponent)
-            and case when j.prompt_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.prompt_tokens::numeric) = 0 else j.prompt_tokens is null end
-            and case when j.completion_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.completion_tokens::numeric) = 0 else j.completion_tokens is null end
-            and case when j.cached_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.cached_tokens::numeric) = 0 else j.cached_tokens is null end
-            and case when j.cache_write_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.cache_write_tokens::numeric) = 0 else j.cache_write_tokens is null end
-            and case when j.total_tokens between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.total_tokens::numeric) = 0 else j.total_tokens is null end
-            and case when j.latency_ms between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.latency_ms::numeric) = 0 else j.latency_ms is null end
-            and case when j.time_to_first_token_ms between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.time_to_first_token_ms::numeric) = 0 else j.time_to_first_token_ms is null end
-            and case when j.status_code between '-2147483648'::jsonb and '2147483647'::jsonb
-                then scale(j.status_code::numeric) = 0 else j.status_code is null end
+            and (v.j_provider is null or jsonb_typeof(v.j_provider) = 'string')
+            and (v.j_model is null or jsonb_typeof(v.j_model) = 'string')
+            and (v.j_request_type is null or jsonb_typeof(v.j_request_type) = 'string')
+            and (v.j_user_id is null or jsonb_typeof(v.j_user_id) = 'string')
+            and (v.j_error_message is null or jsonb_typeof(v.j_error_message) = 'string')
+            and (v.j_request_id is null or jsonb_typeof(v.j_request_id) = 'string')
+            and (v.j_conversation_id is null or jsonb_typeof(v.j_conversation_id) = 'string')
+            and (v.j_error_type is null or jsonb_typeof(v.j_error_type) = 'string')
+            and (v.j_service is null or jsonb_typeof(v.j_service) = 'string')
+            and (v.j_operation is null or jsonb_typeof(v.j_operation) = 'string')
+            and (v.j_cost_usd is null or jsonb_typeof(v.j_cost_usd) = 'number')
+            and (v.j_audio_seconds is null or jsonb_typeof(v.j_audio_seconds) = 'number')
+            and (v.j_prompt_tokens is null or jsonb_typeof(v.j_prompt_tokens) = 'number')
+            and (v.j_completion_tokens is null or jsonb_typeof(v.j_completion_tokens) = 'number')
+            and (v.j_cached_tokens is null or jsonb_typeof(v.j_cached_tokens) = 'number')
+            and (v.j_cache_write_tokens is null or jsonb_typeof(v.j_cache_write_tokens) = 'number')
+            and (v.j_total_tokens is null or jsonb_typeof(v.j_total_tokens) = 'number')
+            and (v.j_latency_ms is null or jsonb_typeof(v.j_latency_ms) = 'number')
+            and (v.j_time_to_first_token_ms is null or jsonb_typeof(v.j_time_to_first_token_ms) = 'number')
+            and (v.j_status_code is null or jsonb_typeof(v.j_status_code) = 'number')
+            and (v.j_success is null or jsonb_typeof(v.j_success) = 'boolean')
+            and (v.j_cache_hit is null or jsonb_typeof(v.j_cache_hit) = 'boolean')
             and (
-                j.agent_id is null
-                or jsonb_typeof(j.agent_id) = 'string' and j.agent_id #>> '{}'
+                v.agent_id is null
+                or jsonb_typeof(v.j_agent_id) = 'string' and v.j_agent_id #>> '{}'
                 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
             )
             and (
-                j.message_id is null
-                or jsonb_typeof(j.message_id) = 'string' and j.message_id #>> '{}'
+                v.message_id is null
+                or jsonb_typeof(v.j_message_id) = 'string' and v.j_message_id #>> '{}'
                 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
             )
             and (
-                j.reservation_id is null
-                or jsonb_typeof(j.reservation_id) = 'string' and j.reservation_id #>> '{}'
+                v.reservation_id is null
+                or jsonb_typeof(v.j_reservation_id) = 'string' and v.j_reservation_id #>> '{}'
                 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
             )
             and case
-                when j.created_at is null then true
-                when jsonb_typeof(j.created_at) <> 'string' then false
+                when v.j_created_at is null then true
+                when jsonb_typeof(v.j_created_at) <> 'string' then false
                 -- an ISO 8601 time the cast surely reads; other spellings (and days 29
                 -- to 31) are tried by the cast itself
-                when j.created_at #>> '{}' ~ (
+                when v.j_created_at #>> '{}' ~ (
                         '^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])'
                         || '[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?'
                         || '(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?$'
                     )
                     then true
-                else llm.is_request_time(j.created_at #>> '{}')
+                else llm.is_request_time(v.j_created_at #>> '{}')
             end as well_formed
         offset 0
     ) as w
-    -- the values llm.log_request_json() passes on, read as their parameters' types
-    cross join lateral jsonb_to_record(case when w.well_formed then a.e end) as v (
-        provider text, model text, request_type text, user_id text, prompt_tokens integer,
-        completion_tokens integer, cached_tokens integer, cost_usd numeric,
-        latency_ms integer, success boolean, status_code integer, error_message text,
-        cache_hit boolean, request_id text, conversation_id text, agent_id uuid,
-        metadata jsonb, cache_write_tokens integer, total_tokens integer,
-        audio_seconds numeric, time_to_first_token_ms integer, error_type text,
-        message_id uuid, service text, operation text, request_body jsonb,
-        response_body jsonb, created_at timestamptz, reservation_id uuid
-    )
     -- a UUID in its canonical form: what llm.log_request() takes as is
     cross join lateral (
         select
@@ -295,5 +297,5 @@ begin
             and (p.effective_to is null or p.effective_to > coalesce(v.created_at, now()));
 end;
 $$;
-comment on function llm.request_batch_items(jsonb) is
-'The items of a JSON array of requests, in input order, as llm.log_request_json() would pass them to llm.log_request(): state ''b'' for an item either refuses (malformed, invalid, a blank user id, a bad or unknown client conversation id) else ''f''; the typed values with their defaults; user_id and conversation_id resolved as llm.log_request() resolves them; the registry price at created_at (NULL when the caller gave the cost or no price is known); a new llm.request_logs id. Internal: called by llm.log_request_batch().';
+comment on function llm.request_batch_read(jsonb) is
+'The items of a JSON array of request objects, in input order, as llm.log_request_json() would pass them to llm.log_request(): state ''b'' for an item either refuses (an unknown key or a value of the wrong JSON type, invalid, a blank user id, a bad or unknown client conversation id) else ''f''; the typed values with their defaults; user_id and conversation_id resolved as llm.log_request() resolves them; the registry price at created_at (NULL when the caller gave the cost or no price is known); a new llm.request_logs id. Raises a data exception (class 22) when an element is not an object or a value does not read as its parameter''s type. Internal: called by llm.request_batch_items().';

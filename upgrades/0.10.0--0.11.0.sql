@@ -1,0 +1,1 @@
+-- State changes from 0.10.0 to 0.11.0: none.
