@@ -8344,6 +8344,7 @@ declare
     v_period text;
     v_start date;
     v_taken boolean := false;
+    v_try integer;
     v_id uuid;
 begin
     if reserve_quota.tokens is null then
@@ -8377,44 +8378,50 @@ begin
     if pg_catalog.cardinality(v_periods) > 0 then
         -- fast path: take the request from this session's shard of every hard period, or
         -- where the session has none, from shard 0 unless another transaction holds it (then
-        -- the slow path makes the session's own shard); all or nothing (a subtransaction, so
-        -- a shard that is short, or shard 0 tried, is not left locked, nor the user's escrow
-        -- lock, which the slow path takes exclusive)
+        -- from a shard of its own made from half of another); all or nothing (a
+        -- subtransaction, so a shard that is short, or shard 0 tried, is not left locked, nor
+        -- the user's escrow lock, which the slow path takes exclusive)
         begin
             -- the user's escrow lock, shared (see llm.quota_escrow_lock): a recompute of the
             -- user's escrow finishes first
             perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_escrow_lock(v_user));
             foreach v_period in array v_periods loop
                 v_start := llm.period_floor(v_period, pg_catalog.timezone(v_tz, now()));
-                update llm.quota_escrow as e
-                set free_tokens = e.free_tokens - reserve_quota.tokens,
-                    free_cost_usd = e.free_cost_usd - reserve_quota.cost_usd,
-                    free_requests = e.free_requests - 1
-                where e.user_id = v_user
-                    and e.quota_period = v_period
-                    and e.period_start = v_start
-                    and e.shard = coalesce(
-                        (
-                            select x.shard from llm.quota_escrow as x
-                            where x.user_id = v_user and x.quota_period = v_period
-                                and x.period_start = v_start and x.shard = llm.quota_escrow_shard()
-                        ),
-                        (
-                            select x.shard from llm.quota_escrow as x
-                            where x.user_id = v_user and x.quota_period = v_period
-                                and x.period_start = v_start and x.shard = 0
-                            for no key update skip locked
+                -- a session with no shard of its own that finds shard 0 held (or short) makes
+                -- its own from half of another shard (llm.quota_escrow_split), then takes from it
+                for v_try in 1..2 loop
+                    update llm.quota_escrow as e
+                    set free_tokens = e.free_tokens - reserve_quota.tokens,
+                        free_cost_usd = e.free_cost_usd - reserve_quota.cost_usd,
+                        free_requests = e.free_requests - 1
+                    where e.user_id = v_user
+                        and e.quota_period = v_period
+                        and e.period_start = v_start
+                        and e.shard = coalesce(
+                            (
+                                select x.shard from llm.quota_escrow as x
+                                where x.user_id = v_user and x.quota_period = v_period
+                                    and x.period_start = v_start and x.shard = llm.quota_escrow_shard()
+                            ),
+                            (
+                                select x.shard from llm.quota_escrow as x
+                                where x.user_id = v_user and x.quota_period = v_period
+                                    and x.period_start = v_start and x.shard = 0
+                                for no key update skip locked
+                            )
                         )
-                    )
-                    and e.ready
-                    and (e.free_tokens is null or e.free_tokens >= reserve_quota.tokens)
-                    and (e.free_cost_usd is null or e.free_cost_usd >= reserve_quota.cost_usd)
-                    and (e.free_requests is null or e.free_requests >= 1);
-                if not found then
+                        and e.ready
+                        and (e.free_tokens is null or e.free_tokens >= reserve_quota.tokens)
+                        and (e.free_cost_usd is null or e.free_cost_usd >= reserve_quota.cost_usd)
+                        and (e.free_requests is null or e.free_requests >= 1);
+                    v_taken := found;
+                    exit when v_taken or v_try = 2
+                        or not llm.quota_escrow_split(v_user, v_period, v_start);
+                end loop;
+                if not v_taken then
                     raise exception using errcode = 'LLMQE';  -- caught below: take the slow path
                 end if;
             end loop;
-            v_taken := true;
         exception when sqlstate 'LLMQE' then
             v_taken := false;
         end;
@@ -8452,7 +8459,7 @@ begin
 end;
 $$;
 comment on function llm.reserve_quota(text, bigint, numeric) is
-'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 64 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own is made), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id (a UUID v7: time-ordered); pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
+'Reserves tokens and cost_usd (and one request) for a request about to be made, against every hard quota of the user: granted only if used + open reservations + requested stays within each limit, so concurrent callers can never over-grant. Takes the request from one of up to 64 escrow shards of the user''s remaining capacity (llm.quota_escrow; the session''s own, else shard 0 unless another transaction holds it, else the session''s own, made from half of a shard no other transaction holds), so one user''s concurrent reservations proceed in parallel; when a shard is short, recomputes the capacity from the usage under the user''s lock before refusing. Returns the reservation id (a UUID v7: time-ordered); pass it to log_request(reservation_id => ...) to settle it with the actual usage, or to llm.release_reservation(). Refusal raises SQLSTATE PT429 (HTTP 429 through PostgREST) whose message names the period, limit, used, reserved and requested amounts, with the same as JSON in DETAIL. Reservations expire after quota_reservation_ttl. Service role only.';
 grant execute on function llm.reserve_quota(text, bigint, numeric) to service_role;
 
 -- Settles the reservation of a retried request (a request id logged before writes no journal
@@ -8971,6 +8978,67 @@ $$;
 comment on function llm.record_completions(jsonb) is
 'Records a JSON array of chat turns (keys as the parameters of llm.record_completion) in one transaction, in input order, and returns each turn''s message_id and request_log_id in that order. A bad turn raises its own SQLSTATE with its message prefixed by completions[i] (0-based), and nothing of the batch is stored; a retried turn (same request_id) returns the first one''s ids. Service role only.';
 grant execute on function llm.record_completions(jsonb) to service_role;
+
+-- ---- sql/usage/45_escrow_split.sql ----
+
+-- A session's own escrow shard, made from half of another shard instead of a recompute.
+
+-- Called by llm.reserve_quota() (under the user's escrow lock, shared) when a session with no
+-- shard of its own finds shard 0 held by another transaction or short: it makes the session's
+-- shard from half of the capacity of the shard no other transaction holds that has the most
+-- tokens free. The shards keep their sum, so no recompute is needed (a recompute takes the
+-- user's lock exclusive and waits for every transaction moving the user's escrow: new
+-- connections of a busy user would queue behind each other's recomputes). Returns whether
+-- the session now has a shard of its own to take from.
+create or replace function llm.quota_escrow_split(p_user_id uuid, p_period text, p_start date)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_own smallint := llm.quota_escrow_shard();
+    v_donor llm.quota_escrow;
+begin
+    if exists (
+        select from llm.quota_escrow as x
+        where x.user_id = p_user_id and x.quota_period = p_period and x.period_start = p_start
+            and x.shard = v_own
+    ) then
+        return false;  -- it has one (held or short: a recompute decides)
+    end if;
+    select x.* into v_donor
+    from llm.quota_escrow as x
+    where x.user_id = p_user_id and x.quota_period = p_period and x.period_start = p_start
+        and x.ready
+    order by x.free_tokens desc nulls first, x.shard
+    limit 1
+    for no key update skip locked;
+    if not found then
+        return false;
+    end if;
+    -- a NULL (unlimited) amount stays NULL on both
+    insert into llm.quota_escrow (
+        user_id, quota_period, period_start, shard, ready, free_tokens, free_cost_usd, free_requests
+    )
+    values (
+        p_user_id, p_period, p_start, v_own, true, floor(v_donor.free_tokens / 2),
+        trunc(v_donor.free_cost_usd / 2, 12), floor(v_donor.free_requests / 2)
+    )
+    on conflict (user_id, quota_period, period_start, shard) do nothing;
+    if not found then
+        return true;  -- a session with the same shard number made it meanwhile
+    end if;
+    update llm.quota_escrow as e
+    set free_tokens = e.free_tokens - floor(v_donor.free_tokens / 2),
+        free_cost_usd = e.free_cost_usd - trunc(v_donor.free_cost_usd / 2, 12),
+        free_requests = e.free_requests - floor(v_donor.free_requests / 2)
+    where e.user_id = p_user_id and e.quota_period = p_period and e.period_start = p_start
+        and e.shard = v_donor.shard;
+    return true;
+end;
+$$;
+comment on function llm.quota_escrow_split(uuid, text, date) is
+'Makes the session''s own shard of a user''s escrow period from half of the capacity of the shard no other transaction holds with the most tokens free (the shards keep their sum); returns whether the session has a shard of its own to take from now (false when it had one already or every shard is held). Internal: called by llm.reserve_quota().';
 
 -- ---- sql/usage/46_escrow_refill.sql ----
 

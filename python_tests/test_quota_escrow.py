@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 import uuid
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -329,6 +330,43 @@ def test_shards_are_made_as_sessions_need_them(connect, service, superuser):
 
     assert run_threads([worker(a) for a in apis]) == []
     assert 2 < superuser.execute(shards, (user,)).fetchone()[0] <= 64
+    assert escrow_matches_truth(superuser, user) == []
+
+
+def test_a_new_connection_finding_shard_0_held_makes_its_own_shard_without_waiting(
+        connect, service, superuser):
+    """A session with no shard, while another transaction holds shard 0, takes half of a free
+    shard for a shard of its own: it neither waits for that transaction (as a recompute of the
+    user's escrow, which takes the user's lock exclusive, would) nor changes the sum."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True,
+                token_limit=10_000, cost_limit=5, request_limit=100)
+    pid = "select pg_backend_pid() % 64"
+    sessions: list[Api] = []
+    while len(sessions) < 3:
+        api = Api(connect(), "service_role")
+        if api.conn.execute(pid).fetchone()[0] not in {0} | {s.conn.execute(pid).fetchone()[0]
+                                                            for s in sessions}:
+            sessions.append(api)
+    first, holder, newcomer = sessions
+    first.rpc("reserve_quota", user_id=user, tokens=100, cost_usd=0.5)  # shards 0 and first's
+    shards = ("select shard, free_tokens, free_cost_usd, free_requests from llm.quota_escrow"
+              " where user_id = llm.user_uuid(%s) order by shard")
+    before = superuser.execute(shards, (user,)).fetchall()
+    assert len(before) == 2
+    holder.conn.execute("begin")
+    holder.rpc("reserve_quota", user_id=user, tokens=10)  # takes from shard 0, holds it
+    newcomer.conn.execute("set lock_timeout = '2s'")
+    newcomer.rpc("reserve_quota", user_id=user, tokens=10, cost_usd=0.01)
+    mine = newcomer.conn.execute(pid).fetchone()[0]
+    after = {row[0]: row[1:] for row in superuser.execute(shards, (user,)).fetchall()}
+    donor = next(row for row in before if row[0] != 0)
+    # the newcomer's shard holds half of the donor's capacity, less what it took
+    assert after[mine] == (donor[1] // 2 - 10, donor[2] / 2 - Decimal("0.01"),
+                           donor[3] // 2 - 1)
+    assert after[donor[0]] == (donor[1] - donor[1] // 2, donor[2] - donor[2] / 2,
+                               donor[3] - donor[3] // 2)
+    holder.conn.execute("commit")
     assert escrow_matches_truth(superuser, user) == []
 
 
