@@ -8344,7 +8344,6 @@ declare
     v_period text;
     v_start date;
     v_taken boolean := false;
-    v_try integer;
     v_id uuid;
 begin
     if reserve_quota.tokens is null then

@@ -1169,6 +1169,9 @@ isOneToOne: false
 "quota_escrow_shard":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
+"quota_escrow_split":
+{ Args: { "p_period": string,"p_start": string,"p_user_id": string }; Returns: boolean
+                           },
 "quota_escrow_take":
 { Args: { "p_at": (string)[],"p_cost_usd": (number)[],"p_requests": (number)[],"p_tokens": (number)[],"p_user_ids": (string)[] }; Returns: undefined
                            },
