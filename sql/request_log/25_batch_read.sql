@@ -7,16 +7,7 @@
 -- parameter's type: one that does not read so raises (22P02, 22003, ...), and an element that
 -- is not an object raises 22023 (llm.request_batch_items() then reads the items one by one).
 create or replace function llm.request_batch_read(p_requests jsonb)
-returns table (
-    idx integer, id bigint, provider text, model text, request_type text, user_text text,
-    prompt_tokens integer, completion_tokens integer, cached_tokens integer, cost_usd numeric,
-    latency_ms integer, success boolean, status_code integer, error_message text,
-    cache_hit boolean, request_id text, agent_id uuid, metadata jsonb, cache_write_tokens integer,
-    total_tokens integer, audio_seconds numeric, time_to_first_token_ms integer, error_type text,
-    message_id uuid, service text, operation text, request_body jsonb, response_body jsonb,
-    reservation_id uuid, at timestamptz, user_is_uuid boolean, user_id uuid, conversation_id uuid,
-    state text, price numeric
-)
+returns setof llm.request_batch_item
 language plpgsql
 set search_path = ''
 -- planned once per session: a custom plan per call costs about as much as the work
@@ -24,7 +15,6 @@ set plan_cache_mode = force_generic_plan
 -- each item is looked at once: caching the per-item subqueries only costs
 set enable_memoize = off
 as $$
-#variable_conflict use_column
 begin
     return query
     with prices as materialized (
@@ -40,7 +30,6 @@ begin
         where (m.provider, m.model) in (
             select e.e ->> 'provider', e.e ->> 'model'
             from jsonb_array_elements(p_requests) as e (e)
-            where jsonb_typeof(e.e) = 'object'
         )
     )
 

@@ -23,16 +23,7 @@ comment on function llm.request_batch_item_reads(jsonb) is
 -- one, and each that does not read is read as an object no request has (an empty key), which
 -- the checks refuse ('b'); the single-row path says why (llm.log_request_batch()).
 create or replace function llm.request_batch_items(p_requests jsonb)
-returns table (
-    idx integer, id bigint, provider text, model text, request_type text, user_text text,
-    prompt_tokens integer, completion_tokens integer, cached_tokens integer, cost_usd numeric,
-    latency_ms integer, success boolean, status_code integer, error_message text,
-    cache_hit boolean, request_id text, agent_id uuid, metadata jsonb, cache_write_tokens integer,
-    total_tokens integer, audio_seconds numeric, time_to_first_token_ms integer, error_type text,
-    message_id uuid, service text, operation text, request_body jsonb, response_body jsonb,
-    reservation_id uuid, at timestamptz, user_is_uuid boolean, user_id uuid, conversation_id uuid,
-    state text, price numeric
-)
+returns setof llm.request_batch_item
 language plpgsql
 set search_path = ''
 as $$

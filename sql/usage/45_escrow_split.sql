@@ -16,13 +16,6 @@ declare
     v_own smallint := llm.quota_escrow_shard();
     v_donor llm.quota_escrow;
 begin
-    if exists (
-        select from llm.quota_escrow as x
-        where x.user_id = p_user_id and x.quota_period = p_period and x.period_start = p_start
-            and x.shard = v_own
-    ) then
-        return false;  -- it has one (held or short: a recompute decides)
-    end if;
     select x.* into v_donor
     from llm.quota_escrow as x
     where x.user_id = p_user_id and x.quota_period = p_period and x.period_start = p_start
@@ -43,7 +36,9 @@ begin
     )
     on conflict (user_id, quota_period, period_start, shard) do nothing;
     if not found then
-        return true;  -- a session with the same shard number made it meanwhile
+        -- the session has one (short: the caller's second try fails and it recomputes), or a
+        -- session with the same shard number made it meanwhile
+        return true;
     end if;
     update llm.quota_escrow as e
     set free_tokens = e.free_tokens - floor(v_donor.free_tokens / 2),
@@ -55,4 +50,4 @@ begin
 end;
 $$;
 comment on function llm.quota_escrow_split(uuid, text, date) is
-'Makes the session''s own shard of a user''s escrow period from half of the capacity of the shard no other transaction holds with the most tokens free (the shards keep their sum); returns whether the session has a shard of its own to take from now (false when it had one already or every shard is held). Internal: called by llm.reserve_quota().';
+'Makes the session''s own shard of a user''s escrow period from half of the capacity of the shard no other transaction holds with the most tokens free (the shards keep their sum); returns whether the session has a shard of its own to take from now (false when every shard is held or the period has no escrow yet). Internal: called by llm.reserve_quota().';

@@ -1216,15 +1216,21 @@ isOneToOne: false
 { Args: { "p_item": Json }; Returns: boolean
                            },
 "request_batch_items":
-{ Args: { "p_requests": Json }; Returns: {
-              "agent_id": string,"at": string,"audio_seconds": number,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string,"cost_usd": number,"error_message": string,"error_type": string,"id": number,"idx": number,"latency_ms": number,"message_id": string,"metadata": Json,"model": string,"operation": string,"price": number,"prompt_tokens": number,"provider": string,"request_body": Json,"request_id": string,"request_type": string,"reservation_id": string,"response_body": Json,"service": string,"state": string,"status_code": number,"success": boolean,"time_to_first_token_ms": number,"total_tokens": number,"user_id": string,"user_is_uuid": boolean,"user_text": string
-            }[]
-                           },
+{ Args: { "p_requests": Json }; Returns: Database["llm"]['CompositeTypes']["request_batch_item"][]
+                          SetofOptions: {
+        from: "*"
+        to: "request_batch_item"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "request_batch_read":
-{ Args: { "p_requests": Json }; Returns: {
-              "agent_id": string,"at": string,"audio_seconds": number,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string,"cost_usd": number,"error_message": string,"error_type": string,"id": number,"idx": number,"latency_ms": number,"message_id": string,"metadata": Json,"model": string,"operation": string,"price": number,"prompt_tokens": number,"provider": string,"request_body": Json,"request_id": string,"request_type": string,"reservation_id": string,"response_body": Json,"service": string,"state": string,"status_code": number,"success": boolean,"time_to_first_token_ms": number,"total_tokens": number,"user_id": string,"user_is_uuid": boolean,"user_text": string
-            }[]
-                           },
+{ Args: { "p_requests": Json }; Returns: Database["llm"]['CompositeTypes']["request_batch_item"][]
+                          SetofOptions: {
+        from: "*"
+        to: "request_batch_item"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "request_conversation_uuid":
 { Args: { "p_id": string }; Returns: string
                            },
@@ -1385,6 +1391,8 @@ isOneToOne: false
                         "id": string | null,"conversation_id": string | null,"user_id": string | null,"role": string | null,"content": string | null,"metadata": Json | null,"model": string | null,"prompt_tokens": number | null,"completion_tokens": number | null,"tokens": number | null,"parent_id": string | null,"seq": number | null,"active": boolean | null,"created_at": string | null
                       },"chat_session": {
                         "id": string | null,"conversation_id": string | null,"user_id": string | null,"title": string | null,"metadata": Json | null,"created_at": string | null,"updated_at": string | null,"expires_at": string | null,"archived_at": string | null,"message_count": number | null,"prompt_tokens": number | null,"completion_tokens": number | null,"total_tokens": number | null,"last_message_at": string | null,"active_leaf_id": string | null
+                      },"request_batch_item": {
+                        "idx": number | null,"id": number | null,"provider": string | null,"model": string | null,"request_type": string | null,"user_text": string | null,"prompt_tokens": number | null,"completion_tokens": number | null,"cached_tokens": number | null,"cost_usd": number | null,"latency_ms": number | null,"success": boolean | null,"status_code": number | null,"error_message": string | null,"cache_hit": boolean | null,"request_id": string | null,"agent_id": string | null,"metadata": Json | null,"cache_write_tokens": number | null,"total_tokens": number | null,"audio_seconds": number | null,"time_to_first_token_ms": number | null,"error_type": string | null,"message_id": string | null,"service": string | null,"operation": string | null,"request_body": Json | null,"response_body": Json | null,"reservation_id": string | null,"at": string | null,"user_is_uuid": boolean | null,"user_id": string | null,"conversation_id": string | null,"state": string | null,"price": number | null
                       },"similar_cached_prompt": {
                         "id": string | null,"prompt": string | null,"response": string | null,"similarity": number | null,"provider": string | null,"model": string | null,"parameters": Json | null,"metadata": Json | null,"scope": string | null,"hit_count": number | null,"cached_at": string | null,"expires_at": string | null
                       }
