@@ -1,7 +1,8 @@
 """Counting cache hits: a hit appends a journal row (no row lock, no update) that the fold job
 adds to the counters; hit counts are exact when read (counters plus journal) under concurrent
 readers, before, during and after the fold, and after a crash once committed. A hit through
-GET (a read-only transaction) is a pure read: served with the count so far, not counted."""
+GET (a read-only transaction) is a pure read, served with the count so far: the write that
+logs it (``log_cache_hit`` with ``count_hit``) counts it, once per logged request."""
 
 import threading
 import uuid
@@ -270,10 +271,74 @@ def test_a_user_reads_their_own_entry_through_get(service, make_user, as_user):
     assert as_user(make_user()).rpc_get("get_cached_llm_response", prompt=prompt, **KEY) is None
 
 
+def get_hit_logged(api: Api, prompt: str, key: dict = KEY, **log) -> dict:
+    """A hit served through GET, then logged with count_hit (as a gateway reading with GET
+    does)."""
+    hit = api.rpc_get("get_cached_llm_response", prompt=prompt, **key)
+    api.rpc("log_cache_hit", entry_id=hit["id"], user_id="reader", count_hit=True, **log)
+    return hit
+
+
+def test_a_hit_through_get_is_counted_by_the_log_cache_hit_that_logs_it(service, superuser):
+    prompt, key = unique(), {**KEY, "provider": f"prov-{uuid.uuid4().hex[:8]}"}
+    store(service, prompt, **key)
+
+    def hits() -> int:
+        return sum(r["hits"] for r in service.rpc("get_llm_cache_stats")
+                   if r["provider"] == key["provider"])
+
+    hit = get_hit_logged(service, prompt, key, request_id=f"r-{prompt}")
+    assert hit["hit_count"] == 0
+    assert count(service, prompt, **key) == 1 and journal_rows(superuser, prompt) == 1
+    assert hits() == 1
+    # a retry of the logged request counts nothing more; without count_hit nothing is counted
+    service.rpc("log_cache_hit", entry_id=hit["id"], user_id="reader", request_id=f"r-{prompt}",
+                count_hit=True)
+    service.rpc("log_cache_hit", entry_id=hit["id"], user_id="reader")
+    assert count(service, prompt, **key) == 1 and hits() == 1
+    # a hit through POST is counted by the lookup
+    assert service.rpc("get_cached_llm_response", prompt=prompt, **key)["hit_count"] == 2
+
+
+def test_count_hit_must_not_be_null_and_nothing_is_logged(service, superuser):
+    prompt = unique()
+    store(service, prompt)
+    hit = service.rpc_get("get_cached_llm_response", prompt=prompt, **KEY)
+    logged = superuser.execute("select count(*) from llm.request_logs").fetchone()[0]
+    with pytest.raises(errors.NullValueNotAllowed):
+        service.rpc("log_cache_hit", entry_id=hit["id"], user_id="u", count_hit=None)
+    assert superuser.execute("select count(*) from llm.request_logs").fetchone()[0] == logged
+    assert count(service, prompt) == 0
+
+
+def test_hits_through_get_and_post_are_exact_under_32_concurrent_readers(service, connect):
+    """Half the readers read with GET and log each hit with count_hit, the others with POST;
+    and 32 concurrent retries of one logged request count it once."""
+    prompt = unique()
+    store(service, prompt)
+    per_reader = 20
+
+    def read(api, i):
+        for n in range(per_reader):
+            if i % 2:
+                get_hit_logged(api, prompt)
+            else:
+                api.rpc("get_cached_llm_response", prompt=prompt, **KEY)
+
+    run_together(32, connect, read)
+    assert count(service, prompt) == 32 * per_reader
+    entry = service.rpc_get("get_cached_llm_response", prompt=prompt, **KEY)["id"]
+    run_together(32, connect, lambda api, _: api.rpc(
+        "log_cache_hit", entry_id=entry, user_id="reader", request_id=f"once-{prompt}",
+        count_hit=True))
+    assert count(service, prompt) == 32 * per_reader + 1
+
+
 def test_nothing_a_get_request_writes_can_last(service, owner):
-    """Why a GET hit cannot be counted: PostgreSQL refuses every durable write in a read-only
-    transaction (what it allows there, such as NOTIFY, advisory locks and temporary tables,
-    does not outlive the session), so a write through GET fails with 25006 (HTTP 405)."""
+    """Why a GET lookup cannot count its hit: PostgreSQL refuses every durable write in a
+    read-only transaction (what it allows there, such as NOTIFY, advisory locks and temporary
+    tables, does not outlive the session), so a write through GET fails with 25006 (HTTP
+    405)."""
     with pytest.raises(errors.ReadOnlySqlTransaction) as exc:
         service.rpc_get("cache_llm_response", prompt=unique(), response="r", **KEY)
     assert exc.value.http_status == 405
@@ -314,8 +379,9 @@ def test_committed_hits_survive_a_crash_and_count_exactly_after_it(crashable_ser
         for _ in range(7):
             service.rpc("get_cached_llm_response", prompt=prompt, **KEY)
         service.rpc("run_cache_hit_fold")
-        for _ in range(5):  # these stay in the journal
+        for _ in range(4):  # these stay in the journal
             service.rpc("get_cached_llm_response", prompt=prompt, **KEY)
+        get_hit_logged(service, prompt)  # and a hit through GET, counted when logged
         assert count(service, prompt) == 12
         # a hit in a transaction still open at the crash
         pending = psycopg.connect(cluster.url("crash"))

@@ -1,14 +1,17 @@
 -- Logging hits as savings; cache statistics.
 
 -- Logs a hit as a zero-cost cache-hit request, so what it saved reaches the request log and
--- the usage rollups (priced from llm.model_prices as if the call had been made).
+-- the usage rollups (priced from llm.model_prices as if the call had been made). With
+-- count_hit it also counts the hit, for a lookup that could not (a GET: a read-only
+-- transaction), once per logged request: a retry of a logged request_id counts nothing more.
 create or replace function llm.log_cache_hit(
     entry_id uuid,
     user_id text default null,
     request_id text default null,
     conversation_id text default null,
     latency_ms integer default null,
-    metadata jsonb default '{}'
+    metadata jsonb default '{}',
+    count_hit boolean default false
 )
 returns bigint
 language plpgsql
@@ -17,18 +20,24 @@ set search_path = ''
 as $$
 declare
     e record;
+    v_hit llm.cache_hit;
+    v_id bigint;
 begin
     if log_cache_hit.entry_id is null then
         raise exception 'entry_id must not be null' using errcode = '22004';
     end if;
-    select c.provider, c.model, c.prompt_tokens, c.completion_tokens, c.total_tokens, c.user_id
+    if log_cache_hit.count_hit is null then
+        raise exception 'count_hit must not be null' using errcode = '22004';
+    end if;
+    select c.id, c.provider, c.model, c.scope, c.user_id, c.prompt_tokens, c.completion_tokens,
+        c.total_tokens, c.cost_usd
     into e
     from llm.response_cache as c
     where c.id = log_cache_hit.entry_id;
     if not found then
         raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
     end if;
-    return llm.log_request(
+    v_id := llm.log_request(
         provider => e.provider,
         model => e.model,
         user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
@@ -43,11 +52,25 @@ begin
         metadata => llm.check_metadata(log_cache_hit.metadata, 'metadata')
         || jsonb_build_object('cache_entry_id', log_cache_hit.entry_id)
     );
+    -- log_request draws a new id for every call and returns another row's id only for a
+    -- request_id logged before: that request counted its hit then
+    if log_cache_hit.count_hit and v_id = currval('llm.request_logs_id_seq') then
+        v_hit.id := e.id;
+        v_hit.provider := e.provider;
+        v_hit.model := e.model;
+        v_hit.scope := e.scope;
+        v_hit.prompt_tokens := e.prompt_tokens;
+        v_hit.completion_tokens := e.completion_tokens;
+        v_hit.total_tokens := e.total_tokens;
+        v_hit.cost_saved_usd := e.cost_usd;
+        perform llm.cache_count_hit(v_hit);
+    end if;
+    return v_id;
 end;
 $$;
-comment on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) is
-'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry; conversation_id is the UUID or the client id of a conversation. 22004 NULL entry_id, P0002 unknown entry; service role only.';
-grant execute on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb) to service_role;
+comment on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb, boolean) is
+'Logs a cache hit (entry_id from get_cached_llm_response) as a request with cache_hit = true: cost 0, its tokens and registry-priced cost recorded as saved, in the request log and the usage rollups. user_id defaults to the owner of a user-scoped entry; conversation_id is the UUID or the client id of a conversation. count_hit => true also counts the hit in the entry''s hit count and the cache statistics, for a hit served through GET (which counts nothing); a retry with a logged request_id counts nothing more. 22004 NULL entry_id or count_hit, P0002 unknown entry; service role only.';
+grant execute on function llm.log_cache_hit(uuid, text, text, text, integer, jsonb, boolean) to service_role;
 
 -- Hit rate and savings per provider, model and scope, live and removed entries together.
 create or replace function llm_private.get_llm_cache_stats()

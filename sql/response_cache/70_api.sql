@@ -20,7 +20,7 @@ begin
 end;
 $$;
 comment on function llm.get_cached_llm_response(text, text, text, jsonb, text, text) is
-'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. In a read-only transaction (a PostgREST GET) the hit is served with the count so far and neither hit nor miss is counted: call it with POST. Expired entries are never returned.';
+'Returns the cached response of a request in the caller''s scope as a JSON object (the fields of llm.cache_hit: id, response, hit_count, cached_at, expires_at, metadata, provider, model, scope, tokens and cost saved), counting the hit; NULL (JSON null through the API) on a miss, counted too. In a read-only transaction (a PostgREST GET) the hit is served with the count so far and neither hit nor miss is counted: call it with POST, or count a GET hit with llm.log_cache_hit(..., count_hit => true). Expired entries are never returned.';
 grant execute on function llm.get_cached_llm_response(
     text, text, text, jsonb, text, text
 ) to authenticated, service_role;

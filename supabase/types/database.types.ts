@@ -211,20 +211,6 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
-                },"request_logs_p20261201": {
-                  Row: {
-                    "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model": string,"operation"?: string | null,"prompt_tokens"?: number,"provider": string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
-                  }
-                  Update: {
-                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model"?: string,"operation"?: string | null,"prompt_tokens"?: number,"provider"?: string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
-                  }
-                  Relationships: [
-                    
-                  ]
                 },"request_logs_p20261202": {
                   Row: {
                     "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
@@ -324,6 +310,20 @@ isOneToOne: false
                     
                   ]
                 },"request_logs_p20261209": {
+                  Row: {
+                    "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model": string,"operation"?: string | null,"prompt_tokens"?: number,"provider": string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
+                  }
+                  Update: {
+                    "agent_id"?: string | null,"audio_seconds"?: number | null,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string | null,"cost_source"?: string,"cost_usd"?: number | null,"created_at"?: string,"error_message"?: string | null,"error_type"?: string | null,"id"?: number,"latency_ms"?: number | null,"message_id"?: string | null,"metadata"?: NonNullable<Json>,"model"?: string,"operation"?: string | null,"prompt_tokens"?: number,"provider"?: string,"request_body"?: Json | null,"request_id"?: string | null,"request_type"?: Database["llm"]['Enums']["request_type"],"reservation_id"?: string | null,"response_body"?: Json | null,"saved_cost_usd"?: number | null,"service"?: string | null,"status_code"?: number | null,"success"?: boolean,"time_to_first_token_ms"?: number | null,"tokens_total"?: number,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"request_logs_p20261210": {
                   Row: {
                     "agent_id": string | null,"audio_seconds": number | null,"cache_hit": boolean,"cache_write_tokens": number,"cached_tokens": number,"completion_tokens": number,"conversation_id": string | null,"cost_source": string,"cost_usd": number | null,"created_at": string,"error_message": string | null,"error_type": string | null,"id": number,"latency_ms": number | null,"message_id": string | null,"metadata": NonNullable<Json>,"model": string,"operation": string | null,"prompt_tokens": number,"provider": string,"request_body": Json | null,"request_id": string | null,"request_type": Database["llm"]['Enums']["request_type"],"reservation_id": string | null,"response_body": Json | null,"saved_cost_usd": number | null,"service": string | null,"status_code": number | null,"success": boolean,"time_to_first_token_ms": number | null,"tokens_total": number,"user_id": string | null
                   }
@@ -1092,7 +1092,7 @@ isOneToOne: false
 { Args: { "model": string,"parameters"?: Json,"prompt": string,"provider": string }; Returns: string
                            },
 "log_cache_hit":
-{ Args: { "conversation_id"?: string,"entry_id": string,"latency_ms"?: number,"metadata"?: Json,"request_id"?: string,"user_id"?: string }; Returns: number
+{ Args: { "conversation_id"?: string,"count_hit"?: boolean,"entry_id": string,"latency_ms"?: number,"metadata"?: Json,"request_id"?: string,"user_id"?: string }; Returns: number
                            },
 "log_request":
 { Args: { "agent_id"?: string,"audio_seconds"?: number,"cache_hit"?: boolean,"cache_write_tokens"?: number,"cached_tokens"?: number,"completion_tokens"?: number,"conversation_id"?: string,"cost_usd"?: number,"created_at"?: string,"error_message"?: string,"error_type"?: string,"latency_ms"?: number,"message_id"?: string,"metadata"?: Json,"model": string,"operation"?: string,"prompt_tokens"?: number,"provider": string,"request_body"?: Json,"request_id"?: string,"request_type"?: string,"reservation_id"?: string,"response_body"?: Json,"service"?: string,"status_code"?: number,"success"?: boolean,"time_to_first_token_ms"?: number,"total_tokens"?: number,"user_id"?: string }; Returns: number
