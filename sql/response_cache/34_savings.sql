@@ -19,8 +19,8 @@ security definer
 set search_path = ''
 as $$
 declare
-    e record;
     v_hit llm.cache_hit;
+    v_owner uuid;
     v_id bigint;
 begin
     if log_cache_hit.entry_id is null then
@@ -29,21 +29,22 @@ begin
     if log_cache_hit.count_hit is null then
         raise exception 'count_hit must not be null' using errcode = '22004';
     end if;
-    select c.id, c.provider, c.model, c.scope, c.user_id, c.prompt_tokens, c.completion_tokens,
-        c.total_tokens, c.cost_usd
-    into e
+    select c.id, c.provider, c.model, c.scope, c.prompt_tokens, c.completion_tokens, c.total_tokens,
+        c.cost_usd, c.user_id
+    into v_hit.id, v_hit.provider, v_hit.model, v_hit.scope, v_hit.prompt_tokens,
+        v_hit.completion_tokens, v_hit.total_tokens, v_hit.cost_saved_usd, v_owner
     from llm.response_cache as c
     where c.id = log_cache_hit.entry_id;
     if not found then
         raise exception 'cache entry % not found', log_cache_hit.entry_id using errcode = 'P0002';
     end if;
     v_id := llm.log_request(
-        provider => e.provider,
-        model => e.model,
-        user_id => coalesce(log_cache_hit.user_id, e.user_id::text),
-        prompt_tokens => coalesce(e.prompt_tokens, 0)::integer,
-        completion_tokens => coalesce(e.completion_tokens, 0)::integer,
-        total_tokens => e.total_tokens::integer,
+        provider => v_hit.provider,
+        model => v_hit.model,
+        user_id => coalesce(log_cache_hit.user_id, v_owner::text),
+        prompt_tokens => coalesce(v_hit.prompt_tokens, 0)::integer,
+        completion_tokens => coalesce(v_hit.completion_tokens, 0)::integer,
+        total_tokens => v_hit.total_tokens::integer,
         cache_hit => true,
         request_id => log_cache_hit.request_id,
         conversation_id => log_cache_hit.conversation_id,
@@ -55,14 +56,6 @@ begin
     -- log_request draws a new id for every call and returns another row's id only for a
     -- request_id logged before: that request counted its hit then
     if log_cache_hit.count_hit and v_id = currval('llm.request_logs_id_seq') then
-        v_hit.id := e.id;
-        v_hit.provider := e.provider;
-        v_hit.model := e.model;
-        v_hit.scope := e.scope;
-        v_hit.prompt_tokens := e.prompt_tokens;
-        v_hit.completion_tokens := e.completion_tokens;
-        v_hit.total_tokens := e.total_tokens;
-        v_hit.cost_saved_usd := e.cost_usd;
         perform llm.cache_count_hit(v_hit);
     end if;
     return v_id;

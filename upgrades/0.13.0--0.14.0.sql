@@ -1,0 +1,2 @@
+-- State changes from 0.13.0 to 0.14.0: none (llm.log_cache_hit reads the entry into the hit it
+-- counts; same behaviour).
