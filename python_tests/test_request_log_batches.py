@@ -49,21 +49,38 @@ def id_pattern(ids: list) -> list:
     return [None if i is None else first.setdefault(i, n) for n, i in enumerate(ids)]
 
 
+# The usage journaled for requests (the rows of these ids: one per request logged alone, the
+# first request's of a batch's group), summed per what tells usage apart, now() masked: a
+# batch's group row and the rows of its requests logged one by one give the same sums
+JOURNAL_SUMS = """
+    select
+        jsonb_build_object(
+            'occurred_at', nullif(j.occurred_at, now()), 'user_id', j.user_id,
+            'provider', j.provider, 'model', j.model, 'request_type', j.request_type,
+            'success', j.success, 'cache_hit', j.cache_hit, 'conversation_id', j.conversation_id,
+            'agent_id', j.agent_id, 'reservation_id', j.reservation_id,
+            'unpriced', j.cost_usd is null, 'no_audio', j.audio_seconds is null,
+            'no_saving', j.saved_cost_usd is null) as k,
+        sum(j.requests), sum(j.prompt_tokens), sum(j.completion_tokens), sum(j.cached_tokens),
+        sum(j.cache_write_tokens), sum(j.total_tokens), sum(j.audio_seconds), sum(j.cost_usd),
+        sum(j.saved_tokens), sum(j.saved_cost_usd)
+    from llm.usage_journal as j
+    where j.request_log_id = any(%s)
+    group by k
+    order by k"""
+
+
 def written(conn: psycopg.Connection, ids: list, rejects_after: int) -> dict:
-    """What this transaction wrote for these ids: request rows, journal rows, claimed request
-    ids (times of now() masked), new aliases and dead letters, in item order."""
+    """What this transaction wrote for these ids: request rows, the usage journaled
+    (JOURNAL_SUMS), claimed request ids (times of now() masked), new aliases and dead letters,
+    in item order."""
     logged = [i for i in dict.fromkeys(ids) if i is not None]
     rows = conn.execute("""
         select to_jsonb(r) - 'id' || jsonb_build_object(
             'created_at', nullif(r.created_at, now()))
         from unnest(%s::bigint[]) with ordinality as x (id, o)
         join llm.request_logs as r on r.id = x.id order by x.o""", (logged,)).fetchall()
-    journal = conn.execute("""
-        select to_jsonb(j) - 'request_log_id' || jsonb_build_object(
-            'occurred_at', nullif(j.occurred_at, now()))
-        from unnest(%s::bigint[]) with ordinality as x (id, o)
-        join llm.usage_journal as j on j.request_log_id = x.id order by x.o, j.requests""",
-                           (logged,)).fetchall()
+    journal = conn.execute(JOURNAL_SUMS, (logged,)).fetchall()
     claims = conn.execute("""
         select q.request_id, q.user_id, nullif(q.created_at, now())
         from unnest(%s::bigint[]) with ordinality as x (id, o)
@@ -321,11 +338,66 @@ def test_a_batch_of_100_gets_100_rows_with_ascending_ids(service, superuser):
     before = counts(superuser)
     ids = service.rpc("log_requests", requests=batch)
     assert len(ids) == 100 and ids == sorted(set(ids))
-    assert counts(superuser) == (before[0] + 100, before[1] + 100, before[2] + 100)
+    # a journal row per user: their requests and tokens, the id of their first request
+    assert counts(superuser) == (before[0] + 100, before[1] + 7, before[2] + 100)
     got = superuser.execute("select id, prompt_tokens from llm.request_logs where id = any(%s)"
                             " order by id", (ids,)).fetchall()
     assert got == [(i, n) for n, i in enumerate(ids)]
+    journal = superuser.execute(
+        "select request_log_id, requests, prompt_tokens from llm.usage_journal"
+        " where request_log_id = any(%s) order by request_log_id", (ids,)).fetchall()
+    assert journal == [(ids[u], len(range(u, 100, 7)), sum(range(u, 100, 7))) for u in range(7)]
     assert service.rpc("log_requests", requests=[]) == []
+
+
+def test_requests_the_usage_cannot_tell_apart_share_a_journal_row(service, superuser):
+    user, other = f"group-{uuid.uuid4().hex[:8]}", f"alone-{uuid.uuid4().hex[:8]}"
+    big = 1_500_000_000  # two such requests would overflow a journal row's integer columns
+    batch = [
+        item(user_id=user, prompt_tokens=10, completion_tokens=5),
+        item(user_id=user, prompt_tokens=20, completion_tokens=5),
+        item(user_id=user, model="gpt-4o-mini", prompt_tokens=30),
+        item(user_id=user, prompt_tokens=40, success=False, status_code=500),
+        item(user_id=user, prompt_tokens=50, cache_hit=True),
+        item(user_id=user, prompt_tokens=60, cache_hit=True),
+        item(user_id=user, provider="acme", model="unpriced", prompt_tokens=70),
+        item(user_id=user, provider="acme", model="unpriced", prompt_tokens=80),
+        item(user_id=user, prompt_tokens=90, cost_usd=1),
+        item(user_id=user, prompt_tokens=big),
+        item(user_id=user, prompt_tokens=big),
+        item(prompt_tokens=100),
+        item(prompt_tokens=110),
+        item(user_id=user, prompt_tokens=120, created_at="2026-01-02T03:04:05Z"),
+    ]
+    ids = service.rpc("log_requests", requests=batch)
+    rows = superuser.execute("""
+        select request_log_id, requests, prompt_tokens, total_tokens, saved_tokens,
+            cost_usd is null
+        from llm.usage_journal where request_log_id = any(%s) order by request_log_id""",
+                             (ids,)).fetchall()
+    # the same model, outcome and pricing: one row; a priced request and one whose cost the
+    # caller gave are both known costs, so they are summed (the request rows tell them apart)
+    assert [r[:3] for r in rows] == [
+        (ids[0], 3, 120), (ids[2], 1, 30), (ids[3], 1, 40), (ids[4], 2, 0), (ids[6], 2, 150),
+        (ids[9], 1, big), (ids[10], 1, big), (ids[11], 1, 100), (ids[12], 1, 110),
+        (ids[13], 1, 120)]
+    assert rows[3][3:] == (0, 110, False)  # cache hits: their tokens saved, not billed
+    assert rows[4][5] is True  # unpriced stays unknown
+    # the usage is what logging each request alone gives, folded or not
+    for entry in batch:
+        service.rpc("log_request", **{**entry, "user_id": other if "user_id" in entry else None})
+    assert mismatches(superuser) == []
+    fold_all(superuser)
+    assert mismatches(superuser) == []
+    def usage(who):
+        return superuser.execute("""
+            select period_type, period_start, provider, model, request_type, requests,
+                failed_requests, prompt_tokens, completion_tokens, total_tokens, cost_usd,
+                cache_hits, saved_tokens, saved_cost_usd
+            from llm.usage_rollups where user_id = llm.user_uuid(%s) order by 1, 2, 3, 4, 5""",
+                                 (who,)).fetchall()
+    # three models in four periods, and the January request's day, week and month
+    assert usage(user) == usage(other) and len(usage(user)) == 15
 
 
 # -- request ids ------------------------------------------------------------------------------
@@ -390,9 +462,8 @@ def test_batch_rows_are_the_rows_log_request_writes(service, superuser):
         return superuser.execute(f"select {columns} from llm.request_logs where id = any(%s)"
                                  " order by id", (which,)).fetchall()
     def journal(which):
-        return superuser.execute(
-            "select to_jsonb(j) - 'request_log_id' - 'occurred_at' from llm.usage_journal as j"
-            " where request_log_id = any(%s) order by request_log_id", (which,)).fetchall()
+        return [r[1:] for r in superuser.execute(
+            JOURNAL_SUMS.replace("nullif(j.occurred_at, now())", "null"), (which,)).fetchall()]
     assert rows(ids) == rows(singles)
     assert journal(ids) == journal(singles)
     got = {r[0]: r[1:] for r in superuser.execute(

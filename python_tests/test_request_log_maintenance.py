@@ -170,6 +170,22 @@ def test_retention_deletes_old_folded_rows_of_the_default_partition(svc, db):
     assert left == [unfolded]
 
 
+def test_retention_keeps_a_batchs_rows_until_their_shared_journal_row_is_folded(svc, db):
+    old = today() - dt.timedelta(days=1000)
+    ids = svc.rpc("log_requests", requests=[
+        {"provider": "openai", "model": "gpt-4o", "user_id": "old-batch", "created_at": at(old)}
+        for _ in range(3)])
+    assert db.execute("select count(*) from llm.usage_journal where request_log_id = any(%s)",
+                      (ids,)).fetchone() == (1,)
+    assert all(r["partition_name"] != "request_logs_default"
+               for r in svc.rpc("apply_request_log_retention"))
+    assert db.execute("select count(*) from llm.request_logs where id = any(%s)",
+                      (ids,)).fetchone() == (3,)
+    fold_usage(db)
+    assert {"partition_name": "request_logs_default", "action": "deleted expired rows",
+            "row_count": 3, "bytes": None} in svc.rpc("apply_request_log_retention")
+
+
 def test_retention_zero_keeps_everything(svc, db):
     expired, _ = old_partition_with_rows(svc, 200)
     fold_usage(db)

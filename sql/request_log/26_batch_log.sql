@@ -2,12 +2,13 @@
 
 -- The work of llm.log_requests and llm.try_log_requests. One statement takes the items as
 -- llm.request_batch_items() reads them, claims their request ids and writes the request rows
--- and their journal rows; the single-row path is run only on an item the set-based check
--- refuses, to raise or record its exact error. An item whose request id was logged first
--- (by an earlier item, an earlier call, another transaction) is a retry of that request (same
--- user) or refused with 23505 (another user), as llm.log_request() does; claims are taken in
--- request id order, so concurrent batches never deadlock on them. User aliases are stored and
--- reservations settled as llm.log_request() stores and settles them.
+-- and their journal rows (shared by requests usage cannot tell apart); the single-row path is
+-- run only on an item the set-based check refuses, to raise or record its exact error. An item
+-- whose request id was logged first (by an earlier item, an earlier call, another transaction)
+-- is a retry of that request (same user) or refused with 23505 (another user), as
+-- llm.log_request() does; claims are taken in request id order, so concurrent batches never
+-- deadlock on them. User aliases are stored and reservations settled as llm.log_request()
+-- stores and settles them.
 create or replace function llm.log_request_batch(
     p_requests jsonb,
     p_dead_letter boolean,
@@ -114,6 +115,9 @@ begin
         from logged as l
     ),
 
+    -- a journal row per group of requests usage cannot tell apart (requests = how many: a hot
+    -- user's batch is one row); a request without a user, or whose token counts could make the
+    -- sums exceed the journal's integers, has its own
     journal_rows as (
         insert into llm.usage_journal (
             request_log_id, occurred_at, user_id, provider, model, request_type, requests,
@@ -122,17 +126,27 @@ begin
             conversation_id, agent_id, reservation_id
         )
         select
-            l.id, l.at, l.user_id, l.provider, l.model, l.request_type::llm.request_type, 1,
-            case when l.cache_hit then 0 else coalesce(l.prompt_tokens, 0) end,
-            case when l.cache_hit then 0 else coalesce(l.completion_tokens, 0) end,
-            case when l.cache_hit then 0 else coalesce(l.cached_tokens, 0) end,
-            case when l.cache_hit then 0 else coalesce(l.cache_write_tokens, 0) end,
-            case when l.cache_hit then 0 else l.tokens end,
-            l.audio_seconds, l.cost, l.success, l.cache_hit,
-            case when l.cache_hit then l.tokens else 0 end,
-            case when l.cache_hit then l.price end,
+            min(l.id), l.at, l.user_id, l.provider, l.model, l.request_type::llm.request_type, count(*),
+            sum(case when l.cache_hit then 0 else coalesce(l.prompt_tokens, 0) end),
+            sum(case when l.cache_hit then 0 else coalesce(l.completion_tokens, 0) end),
+            sum(case when l.cache_hit then 0 else coalesce(l.cached_tokens, 0) end),
+            sum(case when l.cache_hit then 0 else coalesce(l.cache_write_tokens, 0) end),
+            sum(case when l.cache_hit then 0 else l.tokens end),
+            sum(l.audio_seconds), sum(l.cost), l.success, l.cache_hit,
+            sum(case when l.cache_hit then l.tokens else 0 end),
+            sum(case when l.cache_hit then l.price end),
             l.conversation_id, l.agent_id, l.reservation_id
         from logged as l
+        group by
+            l.at, l.user_id, l.provider, l.model, l.request_type, l.success, l.cache_hit,
+            l.conversation_id, l.agent_id, l.reservation_id,
+            -- unknown stays unknown: a NULL cost, audio length or saving is not summed with others
+            l.cost is null, l.audio_seconds is null, (case when l.cache_hit then l.price end) is null,
+            case
+                when l.user_id is null or greatest(
+                    l.prompt_tokens, l.completion_tokens, l.cached_tokens, l.cache_write_tokens, l.tokens
+                ) > 2147483647 / jsonb_array_length(p_requests) then l.id
+            end
     )
 
     select

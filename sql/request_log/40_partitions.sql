@@ -160,10 +160,15 @@ begin
         return next;
     end loop;
 
-    -- rows that waited in the default partition expire row by row, each once folded
+    -- rows that waited in the default partition expire row by row, each once folded: no
+    -- journal row of its instant is its own or its user's (a batch's requests share one)
     delete from llm.request_logs_default as d
     where d.created_at < v_cutoff
-        and not exists (select from llm.usage_journal as j where j.request_log_id = d.id);
+        and not exists (
+            select from llm.usage_journal as j
+            where j.occurred_at = d.created_at
+                and (j.user_id = d.user_id or j.request_log_id = d.id)
+        );
     get diagnostics v_count = row_count;
     if v_count > 0 then
         partition_name := 'request_logs_default';
