@@ -491,3 +491,30 @@ def test_tables_are_written_only_through_functions(two_users, as_user, admin, se
 
 def test_usage_is_exact_after_all_of_the_above(superuser):
     assert mismatches(superuser) == []
+
+
+# -- the fold's writes ---------------------------------------------------------------------
+
+def test_the_fold_updates_rollup_rows_in_place(fresh_db, connect):
+    db = connect(fresh_db)
+    service = Api(connect(fresh_db), "service_role")
+    batch = [{"provider": "openai", "model": "gpt-4o", "user_id": f"in-place-{n}",
+              "prompt_tokens": 1} for n in range(50)]
+
+    def updates() -> tuple[int, int]:
+        """(updates, of which on the row's own page) of llm.usage_rollups so far."""
+        db.execute("select pg_stat_force_next_flush()")  # this session's, when it goes idle
+        db.execute("select pg_stat_clear_snapshot()")
+        return db.execute("select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables"
+                          " where relid = 'llm.usage_rollups'::regclass").fetchone()
+
+    service.rpc("log_requests", requests=batch)
+    fold_all(db)  # 200 rollup rows made: 50 users in 4 periods
+    before = updates()
+    for _ in range(3):
+        service.rpc("log_requests", requests=batch)
+        fold_all(db)
+    upd, hot = (a - b for a, b in zip(updates(), before))
+    # every update is heap-only: no new index entry, the page keeps room for the next one
+    assert (upd, hot) == (600, 600)
+    assert mismatches(db) == []

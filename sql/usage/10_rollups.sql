@@ -34,7 +34,8 @@ create table if not exists llm.usage_rollups (
             period_start::timestamp
         )::date
     )
-);
+-- each fold updates its rows in place: room on their page keeps the update off the indexes
+) with (fillfactor = 50);
 comment on table llm.usage_rollups is
 'Usage totals per user, period, provider, model and request type, folded from llm.usage_journal by llm.fold_usage(). Exact usage = these rows + the unfolded journal rows (view llm.usage_live). Written only by the package''s functions.';
 comment on column llm.usage_rollups.user_id is 'User the usage belongs to; NULL for requests of no user.';

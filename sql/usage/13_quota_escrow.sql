@@ -13,7 +13,7 @@ create table if not exists llm.quota_escrow (
 ) with (fillfactor = 50);
 comment on table llm.quota_escrow is
 'Remaining capacity of each hard quota of a user in the current period, split in shards so that concurrent llm.reserve_quota() calls of one user take from different rows. The shards of a period always sum to limit - usage - open reservations: usage and reservations move them (triggers on llm.usage_journal and llm.quota_reservations), and llm.reserve_quota() recomputes them from the usage itself whenever a shard runs short, before refusing. Internal.';
-comment on column llm.quota_escrow.shard is 'Shard number, 0 to 15.';
+comment on column llm.quota_escrow.shard is 'Shard number, 0 to 63 (llm.quota_escrow_shard()).';
 comment on column llm.quota_escrow.ready is
 'false until llm.reserve_quota() computed the shards of this period from the usage (and again after a quota changes): changes are then only accumulated.';
 comment on column llm.quota_escrow.free_tokens is 'Tokens this shard may still grant; NULL when the quota has no token limit.';
