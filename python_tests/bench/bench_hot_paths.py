@@ -15,9 +15,9 @@ Every transaction goes through the wrapper PostgREST puts around a request (pgbe
 so ratios compare what happens inside it. Our writes run while the usage fold runs every
 second, as the ``llm_usage_fold`` job does, and are charged the fold's catch-up of what a run
 left (as CPU time of the machine's cores): our rate is requests logged *and folded* per second
-(the peers maintain their counters inline). Cache hits are charged the hit fold the same way. Our requests carry a fresh request id (logged once: the
-idempotency key), and so do the bare rows and LiteLLM's (its primary key); the seeds' log has
-none.
+(the peers maintain their counters inline). Cache hits are charged the hit fold the same way.
+Our requests carry a fresh request id (logged once: the idempotency key), and so do the bare rows
+and LiteLLM's (its primary key); the seeds' log has none.
 
 1. ``llm.log_request`` against a bare single-row insert of the same columns into an
    unpartitioned, unindexed table; against LiteLLM's per-request write (its spend log row and
@@ -72,6 +72,7 @@ SECONDS = 3
 ROUNDS = 2
 CLIENTS = [1, 32]
 SPREADS = {"10000 users": 10_000, "one hot user": 1}
+BATCH_SIZES = (100, 10)
 DURABILITY = ["default durability", "durability off"]
 CACHE_ENTRIES = 10_000
 RESPONSE_BYTES = 1_000
@@ -244,19 +245,20 @@ def _prepare(url: str) -> str:
                 jsonb_build_object(
                     'provider', 'openai', 'model', 'gpt-4o-mini', 'request_type', 'chat',
                     'user_id', '00000000-0000-4000-8000-'
-                    || lpad(((w.u + g) % s.users + 1)::text, 12, '0'),
+                    || lpad(((w.u + g) %% s.users + 1)::text, 12, '0'),
                     'prompt_tokens', 1200, 'completion_tokens', 300, 'cached_tokens', 200,
                     'latency_ms', 850, 'success', true, 'status_code', 200,
                     'metadata', '{"feature": "chat"}'::jsonb, 'request_id', '@-' || g)
                 order by g))::text
-            from (values (100), (10)) as r (rows)
-            cross join (values (10000), (1)) as s (users)
+            from unnest(%s::integer[]) as r (rows)
+            cross join unnest(%s::integer[]) as s (users)
             cross join lateral (
-                select k * r.rows as u from generate_series(0, greatest(s.users / r.rows, 1) - 1) as k
+                select k * r.rows as u
+                from generate_series(0, greatest(s.users / r.rows, 1) - 1) as k
             ) as w
             cross join lateral generate_series(1, r.rows) as g
             group by r.rows, s.users, w.u
-        """)
+        """, (list(BATCH_SIZES), list(SPREADS.values())))
         # the baseline: the very same rows, read by an integer primary key
         conn.execute("""
             create table bench.cache_rows as
@@ -430,7 +432,7 @@ def test_batch_logging_against_bare_inserts_and_litellm_flush(request, durabilit
     url, owner_url = _db(request, durability)
     users = str(SPREADS[spread])
     label = _label(durability, clients, spread)
-    for rows in (100, 10):
+    for rows in BATCH_SIZES:
         scripts = {
             "ours": (script(LOG_REQUESTS, start=BATCH_START), True),
             "bare": (script(BARE_BATCH, start=BATCH_START), False),
