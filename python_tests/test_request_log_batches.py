@@ -49,13 +49,16 @@ def id_pattern(ids: list) -> list:
     return [None if i is None else first.setdefault(i, n) for n, i in enumerate(ids)]
 
 
-# The usage journaled for requests (the rows of these ids: one per request logged alone, the
-# first request's of a batch's group), summed per what tells usage apart, now() masked: a
-# batch's group row and the rows of its requests logged one by one give the same sums
-JOURNAL_SUMS = """
+def journal_sums(conn: psycopg.Connection, ids: list,
+                 occurred_at: str = "nullif(j.occurred_at, now())") -> list[tuple]:
+    """The usage journaled for requests (the rows of these ids: one per request logged alone,
+    the first request's of a batch's group), summed per what tells usage apart, the time as
+    ``occurred_at`` says (by default now() masked): a batch's group row and the rows of its
+    requests logged one by one give the same sums."""
+    return conn.execute(f"""
     select
         jsonb_build_object(
-            'occurred_at', nullif(j.occurred_at, now()), 'user_id', j.user_id,
+            'occurred_at', {occurred_at}, 'user_id', j.user_id,
             'provider', j.provider, 'model', j.model, 'request_type', j.request_type,
             'success', j.success, 'cache_hit', j.cache_hit, 'conversation_id', j.conversation_id,
             'agent_id', j.agent_id, 'reservation_id', j.reservation_id,
@@ -67,12 +70,12 @@ JOURNAL_SUMS = """
     from llm.usage_journal as j
     where j.request_log_id = any(%s)
     group by k
-    order by k"""
+    order by k""", (ids,)).fetchall()
 
 
 def written(conn: psycopg.Connection, ids: list, rejects_after: int) -> dict:
     """What this transaction wrote for these ids: request rows, the usage journaled
-    (JOURNAL_SUMS), claimed request ids (times of now() masked), new aliases and dead letters,
+    (journal_sums), claimed request ids (times of now() masked), new aliases and dead letters,
     in item order."""
     logged = [i for i in dict.fromkeys(ids) if i is not None]
     rows = conn.execute("""
@@ -80,7 +83,7 @@ def written(conn: psycopg.Connection, ids: list, rejects_after: int) -> dict:
             'created_at', nullif(r.created_at, now()))
         from unnest(%s::bigint[]) with ordinality as x (id, o)
         join llm.request_logs as r on r.id = x.id order by x.o""", (logged,)).fetchall()
-    journal = conn.execute(JOURNAL_SUMS, (logged,)).fetchall()
+    journal = journal_sums(conn, logged)
     claims = conn.execute("""
         select q.request_id, q.user_id, nullif(q.created_at, now())
         from unnest(%s::bigint[]) with ordinality as x (id, o)
@@ -462,8 +465,8 @@ def test_batch_rows_are_the_rows_log_request_writes(service, superuser):
         return superuser.execute(f"select {columns} from llm.request_logs where id = any(%s)"
                                  " order by id", (which,)).fetchall()
     def journal(which):
-        return [r[1:] for r in superuser.execute(
-            JOURNAL_SUMS.replace("nullif(j.occurred_at, now())", "null"), (which,)).fetchall()]
+        # each call is a transaction of its own: the times are not compared
+        return [r[1:] for r in journal_sums(superuser, which, occurred_at="null")]
     assert rows(ids) == rows(singles)
     assert journal(ids) == journal(singles)
     got = {r[0]: r[1:] for r in superuser.execute(

@@ -81,8 +81,15 @@ PEERS = Path(__file__).parent / "peers"
 WRAPPER = ("select set_config('role', 'service_role', true), "
            "set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true);")
 USER = "'00000000-0000-4000-8000-' || lpad(:u::text, 12, '0')"
-# the user of a batch's row g: the batch starts after :u and wraps around :users
-BATCH_USER = "'00000000-0000-4000-8000-' || lpad(((:u + g) % :users + 1)::text, 12, '0')"
+
+
+def batch_user(start: str, users: str) -> str:
+    """The user of a batch's row g: the batch starts after ``start`` and wraps around
+    ``users``."""
+    return f"'00000000-0000-4000-8000-' || lpad((({start} + g) % {users} + 1)::text, 12, '0')"
+
+
+BATCH_USER = batch_user(":u", ":users")
 
 LOG_REQUEST = f"""
 select llm.log_request(
@@ -239,26 +246,25 @@ def _prepare(url: str) -> str:
             create table bench.batch_bodies (
                 rows integer, users integer, u integer, body text, primary key (rows, users, u))
         """)
-        conn.execute("""
+        conn.execute(f"""
             insert into bench.batch_bodies
             select r.rows, s.users, w.u, jsonb_build_object('requests', jsonb_agg(
                 jsonb_build_object(
                     'provider', 'openai', 'model', 'gpt-4o-mini', 'request_type', 'chat',
-                    'user_id', '00000000-0000-4000-8000-'
-                    || lpad(((w.u + g) %% s.users + 1)::text, 12, '0'),
+                    'user_id', {batch_user("w.u", "s.users")},
                     'prompt_tokens', 1200, 'completion_tokens', 300, 'cached_tokens', 200,
                     'latency_ms', 850, 'success', true, 'status_code', 200,
-                    'metadata', '{"feature": "chat"}'::jsonb, 'request_id', '@-' || g)
+                    'metadata', '{{"feature": "chat"}}'::jsonb, 'request_id', '@-' || g)
                 order by g))::text
-            from unnest(%s::integer[]) as r (rows)
-            cross join unnest(%s::integer[]) as s (users)
+            from unnest(array{list(BATCH_SIZES)}) as r (rows)
+            cross join unnest(array{list(SPREADS.values())}) as s (users)
             cross join lateral (
                 select k * r.rows as u
                 from generate_series(0, greatest(s.users / r.rows, 1) - 1) as k
             ) as w
             cross join lateral generate_series(1, r.rows) as g
             group by r.rows, s.users, w.u
-        """, (list(BATCH_SIZES), list(SPREADS.values())))
+        """)
         # the baseline: the very same rows, read by an integer primary key
         conn.execute("""
             create table bench.cache_rows as
