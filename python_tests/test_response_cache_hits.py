@@ -212,6 +212,23 @@ def test_the_fold_job_is_registered(service):
     assert jobs["llm_cache_hit_fold"] == "select llm.run_cache_hit_fold()"
 
 
+def test_a_fold_run_goes_on_while_its_batches_are_full_for_its_run_time(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        service = Api(conn, "service_role")
+        service.rpc("set_setting", key="cache_hit_fold_batch_rows", value=2)
+        prompt = unique()
+        store(service, prompt)
+        for _ in range(5):
+            service.rpc("get_cached_llm_response", prompt=prompt, **KEY)
+        assert service.rpc("run_cache_hit_fold") == 5  # batches of 2, 2 and 1 in one run
+        service.rpc("set_setting", key="cache_hit_fold_run_time", value="0 seconds")
+        for _ in range(5):
+            service.rpc("get_cached_llm_response", prompt=prompt, **KEY)
+        # no run time: one batch a run
+        assert [service.rpc("run_cache_hit_fold") for _ in range(4)] == [2, 2, 1, 0]
+        assert count(service, prompt) == 10
+
+
 def test_only_backends_and_admins_fold(make_user, as_user, anon, admin):
     with pytest.raises(errors.InsufficientPrivilege):
         as_user(make_user()).rpc("run_cache_hit_fold")

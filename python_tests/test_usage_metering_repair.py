@@ -348,12 +348,32 @@ def test_the_fold_job_folds_batches_until_the_journal_is_empty(fresh):
     journal = "select count(*) from llm.usage_journal"
     assert conn.execute("select llm.run_usage_fold(max_batches => 2)").fetchone()[0] == 10
     assert conn.execute(journal).fetchone()[0] == 2  # two batches of 5
-    conn.execute(conn.execute(
-        "select command from llm.jobs where name = 'llm_usage_fold'").fetchone()[0])
+    for _ in range(12):
+        log(service, user)
+    # the job's command: batches while they come back full (5, 5, 4), in one run
+    assert conn.execute(conn.execute(
+        "select command from llm.jobs where name = 'llm_usage_fold'").fetchone()[0]
+    ).fetchone()[0] == 14
     assert conn.execute(journal).fetchone()[0] == 0
     assert mismatches(conn, "llm.usage_rollups") == []
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         conn.execute("select llm.run_usage_fold(0)")
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        conn.execute("select llm.run_usage_fold(1001)")
+
+
+def test_a_fold_run_stops_after_its_run_time(fresh):
+    conn, service = fresh
+    service.rpc("set_setting", key="usage_fold_batch_rows", value=2)
+    service.rpc("set_setting", key="usage_fold_run_time", value="0 seconds")
+    user = uid()
+    for _ in range(7):
+        log(service, user)
+    # a run always folds one batch; with no run time left, only one
+    assert [conn.execute("select llm.run_usage_fold()").fetchone()[0] for _ in range(5)] == [2, 2, 2, 1, 0]
+    assert mismatches(conn, "llm.usage_rollups") == []
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        service.rpc("set_setting", key="usage_fold_run_time", value="11 minutes")
 
 
 def test_fold_usage_rejects_a_bad_batch_size(service):

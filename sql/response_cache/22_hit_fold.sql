@@ -105,7 +105,7 @@ comment on function llm_private.fold_cache_hits(integer) is
 grant execute on function llm_private.fold_cache_hits(integer) to authenticated, service_role;
 
 -- The fold job (batches as llm_private.run_fold_batches() runs them for the usage fold).
-create or replace function llm.run_cache_hit_fold(max_batches integer default 10)
+create or replace function llm.run_cache_hit_fold(max_batches integer default null)
 returns bigint
 language plpgsql
 set search_path = ''
@@ -115,5 +115,5 @@ begin
 end;
 $$;
 comment on function llm.run_cache_hit_fold(integer) is
-'The llm_cache_hit_fold job: folds the cache hit journal into the hit counters (and the hits of removed entries into the totals) in up to max_batches batches of cache_hit_fold_batch_rows rows, in one transaction; stops at once when another fold is running. Hit counts are exact before and after. Returns the journal rows taken. Admins and service role.';
+'The llm_cache_hit_fold job: folds the cache hit journal into the hit counters (and the hits of removed entries into the totals) in batches of cache_hit_fold_batch_rows rows, in one transaction, until the journal is empty, max_batches batches ran (1 to 1000; NULL, the default: no limit) or the run took cache_hit_fold_run_time; stops at once when another fold is running. Hit counts are exact before and after. Returns the journal rows taken. Admins and service role.';
 grant execute on function llm.run_cache_hit_fold(integer) to authenticated, service_role;

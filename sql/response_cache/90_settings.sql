@@ -22,6 +22,13 @@ select llm.define_setting(
     'Most hit journal rows one batch of the llm_cache_hit_fold job folds.',
     '1', '1000000'
 );
+-- 3 of the 5 seconds between runs; 30 of the minute where pg_cron has no second-level schedules
+select llm.define_setting(
+    'cache_hit_fold_run_time', 'interval',
+    case when llm.pg_cron_version() >= array[1, 5] then '"3 seconds"' else '"30 seconds"' end::jsonb,
+    'How long one run of the llm_cache_hit_fold job goes on folding batches while they come back full; it stops at once when the journal is empty. "3 seconds" (of the 5-second schedule) where pg_cron has second-level schedules, else "30 seconds".',
+    '"0 seconds"', '"10 minutes"'
+);
 select llm.define_setting(
     'cache_max_entries', 'integer', '100000',
     'Entries the response cache keeps; llm_cache_evict removes the least recently used above it.',

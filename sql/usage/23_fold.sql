@@ -193,7 +193,9 @@ grant execute on function llm_private.fold_usage(integer) to authenticated, serv
 -- A fold job's run: batches of one fold in one transaction, so the job can pin its
 -- search_path (a procedure that commits between batches cannot). p_fold: 'usage' (this
 -- module's journal) or 'cache_hit' (the response cache's hit journal); the batch size is the
--- setting <p_fold>_fold_batch_rows.
+-- setting <p_fold>_fold_batch_rows. The run goes on while batches come back full, for up to
+-- <p_fold>_fold_run_time, so the job keeps up with a journal that grows faster than one batch
+-- per run while a quiet journal's runs stay one short batch.
 create or replace function llm_private.run_fold_batches(p_fold text, p_max_batches integer)
 returns bigint
 language plpgsql
@@ -201,32 +203,37 @@ set search_path = ''
 as $$
 declare
     v_batch integer := llm_private.setting_text(p_fold || '_fold_batch_rows')::integer;
+    v_until timestamptz := pg_catalog.clock_timestamp()
+        + llm_private.setting_text(p_fold || '_fold_run_time')::interval;
+    v_batches integer := 0;
     v_folded bigint;
     v_total bigint := 0;
 begin
-    if p_max_batches is null or p_max_batches not between 1 and 1000 then
-        raise exception 'max_batches must be between 1 and 1000, got %',
-            coalesce(p_max_batches::text, 'NULL')
+    if p_max_batches not between 1 and 1000 then
+        raise exception 'max_batches must be between 1 and 1000 (or NULL: no limit), got %', p_max_batches
             using errcode = '22023';
     end if;
-    for i in 1..p_max_batches loop
+    loop
         v_folded := case p_fold
             when 'usage' then llm_private.fold_usage(v_batch)
             when 'cache_hit' then llm_private.fold_cache_hits(v_batch)
         end;
         v_total := v_total + v_folded;
+        v_batches := v_batches + 1;
         -- a short batch emptied the journal (or another fold is running)
-        exit when v_folded < v_batch;
+        exit when v_folded < v_batch
+            or v_batches >= p_max_batches
+            or pg_catalog.clock_timestamp() >= v_until;
     end loop;
     return v_total;
 end;
 $$;
 comment on function llm_private.run_fold_batches(text, integer) is
-'Runs up to p_max_batches batches of the usage fold (p_fold ''usage'') or the cache hit fold (''cache_hit''), of <p_fold>_fold_batch_rows rows each, in one transaction, until a batch comes back short. Returns the journal rows taken. Internal: the body of llm.run_usage_fold() and llm.run_cache_hit_fold().';
+'Runs batches of the usage fold (p_fold ''usage'') or the cache hit fold (''cache_hit''), of <p_fold>_fold_batch_rows rows each, in one transaction, until a batch comes back short, p_max_batches batches ran (NULL: no limit) or the run took <p_fold>_fold_run_time. Returns the journal rows taken. Internal: the body of llm.run_usage_fold() and llm.run_cache_hit_fold().';
 grant execute on function llm_private.run_fold_batches(text, integer) to authenticated, service_role;
 
 -- The fold job.
-create or replace function llm.run_usage_fold(max_batches integer default 10)
+create or replace function llm.run_usage_fold(max_batches integer default null)
 returns bigint
 language plpgsql
 set search_path = ''
@@ -236,5 +243,5 @@ begin
 end;
 $$;
 comment on function llm.run_usage_fold(integer) is
-'The llm_usage_fold job: folds the usage journal into the rollups in up to max_batches batches of usage_fold_batch_rows rows, in one transaction, until the journal is empty; stops at once when another fold is running. Returns the journal rows taken. Admins and service role.';
+'The llm_usage_fold job: folds the usage journal into the rollups in batches of usage_fold_batch_rows rows, in one transaction, until the journal is empty, max_batches batches ran (1 to 1000; NULL, the default: no limit) or the run took usage_fold_run_time; stops at once when another fold is running. Returns the journal rows taken. Admins and service role.';
 grant execute on function llm.run_usage_fold(integer) to authenticated, service_role;

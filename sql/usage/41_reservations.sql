@@ -66,8 +66,15 @@ begin
     select
         tz.value #>> '{}',
         (ttl.value #>> '{}')::interval,
+        -- llm.effective_quotas(), spelled out: this runs with every reservation
         array(
-            select q.quota_period from llm.effective_quotas(v_user) as q
+            select q.quota_period
+            from (
+                select distinct on (x.quota_period) x.quota_period, x.hard
+                from llm.usage_quotas as x
+                where x.user_id = v_user or x.user_id is null
+                order by x.quota_period, x.user_id nulls last
+            ) as q
             where q.hard order by q.quota_period  -- the order every writer takes them in
         )
     into strict v_tz, v_ttl, v_periods

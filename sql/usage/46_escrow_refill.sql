@@ -1,9 +1,10 @@
 -- The slow path of a reservation: the escrow recomputed from the usage, or the request refused.
 
 -- The slow path of llm.reserve_quota(): under the user's lock, with every shard of the user's
--- hard periods locked, recomputes the capacity from the usage itself (rollups, unfolded journal,
--- open reservations), refuses with PT429 when the request does not fit, else hands the
--- remaining capacity minus the request to the shards, evenly.
+-- escrow locked, recomputes the capacity of each hard quota from the usage itself (rollups,
+-- unfolded journal, open reservations), refuses with PT429 when the request does not fit, else
+-- hands the remaining capacity minus the request to the period's shards, evenly (shard 0 and
+-- this session's made where missing: a user's first reservation of a period makes its escrow).
 create or replace function llm.quota_escrow_refill(
     p_user_id uuid, p_tokens bigint, p_cost_usd numeric, p_tz text
 )
@@ -18,35 +19,19 @@ declare
     v_unfolded bigint := 0;
     v_reset_at timestamptz;
     v_free numeric [];
-    v_hard llm.usage_quotas [];
-    v_starts date [];
     v record;
 begin
     -- the user's escrow lock, exclusive until commit: whoever moves this user's escrow
     -- (reservations, logged usage, ended reservations) committed before, and is in the sums
     -- below, or waits
     perform pg_catalog.pg_advisory_xact_lock(llm.quota_escrow_lock(p_user_id));
-    -- the user's hard quotas and their current periods, in the order writers take them
-    select array_agg(q order by q.quota_period), array_agg(p.period_start order by q.quota_period)
-    into v_hard, v_starts
-    from llm.effective_quotas(p_user_id) as q
-    inner join llm.usage_periods(now(), p_tz) as p on p.period_type = q.quota_period
-    where q.hard;
-    -- shard 0 and this session's shard of each exist, and every shard there is held. Shards
-    -- are made as sessions need them, so a user reserving from one session has one or two.
-    for i in 1..coalesce(pg_catalog.cardinality(v_hard), 0) loop
-        insert into llm.quota_escrow as e (user_id, quota_period, period_start, shard)
-        select distinct p_user_id, (v_hard[i]).quota_period, v_starts[i], s.shard
-        from (values (0::smallint), (llm.quota_escrow_shard())) as s (shard)
-        order by s.shard
-        on conflict (user_id, quota_period, period_start, shard) do nothing;
-        perform
-        from llm.quota_escrow as e
-        where e.user_id = p_user_id and e.quota_period = (v_hard[i]).quota_period
-            and e.period_start = v_starts[i]
-        order by e.shard
-        for update;
-    end loop;
+    -- and every shard the user has, so that a quota changed from now on marks the shards this
+    -- recompute writes (llm.quota_escrow_on_quota_change waits for them), while one changed
+    -- before is read below
+    perform from llm.quota_escrow as e
+    where e.user_id = p_user_id
+    order by e.quota_period, e.period_start, e.shard
+    for update;
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
     -- giving their capacity back twice (only when there are: the delete fires a trigger)
     if exists (
@@ -56,16 +41,25 @@ begin
         where x.user_id = p_user_id and x.expires_at <= now();
     end if;
 
-    -- usage and open reservations of every hard quota's period, in one statement (one
-    -- snapshot, taken after the locks); the limits are then compared in period order
+    -- the hard quotas in force (llm.effective_quotas, spelled out), their current periods,
+    -- usage and open reservations, in one statement (one snapshot, taken after the locks); the
+    -- limits are then compared in period order
     for v in
         select
-            q.quota_period, v_starts[q.ordinality] as period_start, u.unfolded_rows,
+            q.quota_period, p.period_start, u.unfolded_rows,
             array[q.token_limit, q.cost_limit, q.request_limit] as limits,
             array[u.tokens, u.cost_usd, u.requests] as used,
             array[r.tokens, r.cost_usd, r.requests] as reserved
-        from unnest(v_hard) with ordinality as q
-        cross join lateral llm.period_usage(p_user_id, q.quota_period, v_starts[q.ordinality], p_tz) as u
+        from (
+            select distinct on (x.quota_period) x.*
+            from llm.usage_quotas as x
+            where x.user_id = p_user_id or x.user_id is null
+            order by x.quota_period, x.user_id nulls last
+        ) as q
+        cross join lateral (
+            select llm.period_floor(q.quota_period, pg_catalog.timezone(p_tz, now())) as period_start
+        ) as p
+        cross join lateral llm.period_usage(p_user_id, q.quota_period, p.period_start, p_tz) as u
         cross join (
             select
                 coalesce(sum(x.tokens), 0) as tokens,
@@ -74,6 +68,7 @@ begin
             from llm.quota_reservations as x
             where x.user_id = p_user_id and x.expires_at > now()
         ) as r
+        where q.hard
         order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
     loop
         v_free := array[null, null, null]::numeric [];
@@ -94,18 +89,32 @@ begin
             end if;
             v_free[k] := v.limits[k] - v.used[k] - v.reserved[k] - v_requested[k];
         end loop;
-        -- each of the n shards gets an even share; shard 0 also the remainder, so the shards
-        -- sum exactly
-        update llm.quota_escrow as e
-        set ready = true,
-            free_tokens = floor(v_free[1] / n.n) + case when e.shard = 0 then v_free[1] - n.n * floor(v_free[1] / n.n) else 0 end,
-            free_cost_usd = trunc(v_free[2] / n.n, 12) + case when e.shard = 0 then v_free[2] - n.n * trunc(v_free[2] / n.n, 12) else 0 end,
-            free_requests = floor(v_free[3] / n.n) + case when e.shard = 0 then v_free[3] - n.n * floor(v_free[3] / n.n) else 0 end
+        -- each of the n shards (the period's, shard 0 and this session's) gets an even share;
+        -- shard 0 also the remainder, so the shards sum exactly
+        insert into llm.quota_escrow as e (
+            user_id, quota_period, period_start, shard, ready, free_tokens, free_cost_usd, free_requests
+        )
+        select
+            p_user_id, v.quota_period, v.period_start, s.shard, true,
+            floor(v_free[1] / s.n) + case when s.shard = 0 then v_free[1] - s.n * floor(v_free[1] / s.n) else 0 end,
+            trunc(v_free[2] / s.n, 12) + case when s.shard = 0 then v_free[2] - s.n * trunc(v_free[2] / s.n, 12) else 0 end,
+            floor(v_free[3] / s.n) + case when s.shard = 0 then v_free[3] - s.n * floor(v_free[3] / s.n) else 0 end
         from (
-            select count(*) as n from llm.quota_escrow as x
-            where x.user_id = p_user_id and x.quota_period = v.quota_period and x.period_start = v.period_start
-        ) as n
-        where e.user_id = p_user_id and e.quota_period = v.quota_period and e.period_start = v.period_start;
+            select a.shard, count(*) over () as n
+            from (
+                select x.shard from llm.quota_escrow as x
+                where x.user_id = p_user_id and x.quota_period = v.quota_period
+                    and x.period_start = v.period_start
+                union
+                values (0::smallint), (llm.quota_escrow_shard())
+            ) as a
+        ) as s
+        order by s.shard
+        on conflict (user_id, quota_period, period_start, shard) do update
+            set ready = true,
+                free_tokens = excluded.free_tokens,
+                free_cost_usd = excluded.free_cost_usd,
+                free_requests = excluded.free_requests;
         v_unfolded := greatest(v_unfolded, v.unfolded_rows);
     end loop;
     -- a busy user's unfolded rows are folded here once a check summed 64 of them, so

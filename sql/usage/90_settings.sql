@@ -12,6 +12,13 @@ select llm.define_setting(
     'Most journal rows one llm.fold_usage() call (one transaction, one batch of the fold job) folds.',
     '1', '1000000'
 );
+-- 3 of the 5 seconds between runs; 30 of the minute where pg_cron has no second-level schedules
+select llm.define_setting(
+    'usage_fold_run_time', 'interval',
+    case when llm.pg_cron_version() >= array[1, 5] then '"3 seconds"' else '"30 seconds"' end::jsonb,
+    'How long one run of the llm_usage_fold job goes on folding batches while they come back full (a journal growing faster than one batch per run); it stops at once when the journal is empty. "3 seconds" (of the 5-second schedule) where pg_cron has second-level schedules, else "30 seconds".',
+    '"0 seconds"', '"10 minutes"'
+);
 select llm.define_setting(
     'quota_reservation_ttl', 'interval', '"10 minutes"',
     'How long a quota reservation counts before it expires unless settled or released.',

@@ -1,0 +1,4 @@
+-- State changes from 0.16.0 to 0.17.0: none (a reservation's recompute makes and sets the
+-- shards of a period in one statement, reading the quotas after its locks; the fold jobs'
+-- runs go on while their batches come back full, for up to the new settings
+-- usage_fold_run_time and cache_hit_fold_run_time).
