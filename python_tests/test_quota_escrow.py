@@ -236,6 +236,78 @@ def test_under_repeatable_read_an_escrow_computed_after_the_snapshot_fails_the_l
     conn.execute("rollback")
 
 
+def _in_transaction(conn: psycopg.Connection, sql: str, user: str) -> None:
+    conn.execute("begin")
+    conn.execute("set local role service_role")
+    conn.execute(sql, (user,))
+
+
+LOG_FOR = ("select llm.log_request(provider => 'openai', model => 'gpt-4o', user_id => %s,"
+           " prompt_tokens => 5)")
+RESERVE_FOR = "select llm.reserve_quota(%s, 10)"
+
+
+def test_two_transactions_that_log_then_recompute_for_one_user_deadlock_one_of_them(
+        connect, service, superuser):
+    """A transaction that logged usage for a user holds the user's escrow lock (shared) until
+    it ends, and a reservation that needs a recompute (here the user's first of the period)
+    waits for every other holder. Two such transactions wait for each other: PostgreSQL ends
+    one with 40P01 after deadlock_timeout, the other is granted; retried, the first is
+    granted too, and the escrow is exact."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    a, b = connect(), connect()
+    for conn in (a, b):
+        _in_transaction(conn, LOG_FOR, user)
+    outcomes: list[str] = []
+
+    def reserve(conn: psycopg.Connection):
+        def run():
+            try:
+                conn.execute(RESERVE_FOR, (user,))
+                conn.execute("commit")
+                outcomes.append("granted")
+            except psycopg.errors.DeadlockDetected:
+                conn.execute("rollback")
+                outcomes.append("40P01")
+        return run
+
+    threads = [threading.Thread(target=reserve(c)) for c in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["40P01", "granted"]
+    # the ended transaction (its log too) retried, reserving first: granted
+    _in_transaction(a, RESERVE_FOR, user)
+    a.execute(LOG_FOR, (user,))
+    a.execute("commit")
+    assert logged_tokens(superuser, user) == 10
+    assert superuser.execute("select count(*) from llm.quota_reservations where user_id = llm.user_uuid(%s)",
+                             (user,)).fetchone()[0] == 2
+    assert escrow_matches_truth(superuser, user) == []
+
+
+def test_transactions_that_reserve_then_log_for_one_user_never_deadlock(
+        connect, service, superuser):
+    """Reserving before logging in the same transaction: a second transaction's reservation
+    waits for the first's recompute to commit, then is granted from the escrow it made."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    a, b = connect(), connect()
+    _in_transaction(a, RESERVE_FOR, user)  # the first of the period: a recompute
+    second = threading.Thread(target=lambda: (_in_transaction(b, RESERVE_FOR, user),
+                                              b.execute(LOG_FOR, (user,)), b.execute("commit")))
+    second.start()
+    time.sleep(0.2)
+    assert second.is_alive()  # waiting for the recompute's lock
+    a.execute(LOG_FOR, (user,))
+    a.execute("commit")
+    second.join()
+    assert logged_tokens(superuser, user) == 10
+    assert escrow_matches_truth(superuser, user) == []
+
+
 def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):
     alice, bob = make_user(), make_user()
     for user in (alice, bob):
