@@ -308,6 +308,28 @@ def test_transactions_that_reserve_then_log_for_one_user_never_deadlock(
     assert escrow_matches_truth(superuser, user) == []
 
 
+def test_a_quota_lowered_while_a_recompute_commits_applies_to_the_next_reservation(
+        connect, service):
+    """A quota changed while another transaction's recompute of the user's escrow is not
+    committed yet waits for it, then marks the shards it wrote: the next reservation is
+    decided on the new limit, never granted from capacity computed on the old one."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    recompute = connect()
+    _in_transaction(recompute, "select llm.reserve_quota(%s, 10)", user)  # the first: a recompute
+    lowered = threading.Thread(target=lambda: service.rpc(
+        "set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=100))
+    lowered.start()
+    time.sleep(0.3)
+    recompute.execute("commit")
+    lowered.join()
+    # 10 reserved + 95 > 100, though the shards computed on 1000 held 495 each
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=95)
+    assert exc.value.sqlstate == "PT429"
+    assert service.rpc("reserve_quota", user_id=user, tokens=90)
+
+
 def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):
     alice, bob = make_user(), make_user()
     for user in (alice, bob):

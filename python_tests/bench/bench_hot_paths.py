@@ -181,6 +181,12 @@ RESERVE = f"select llm.reserve_quota({USER}, 2000, 0.01) as rid \\gset"
 # many as the escrow's shards)
 RESERVE_BOUND = ("update bench.balances set free = free - 2000"
                  " where u = :u and shard = pg_backend_pid() % 64 and free >= 2000;")
+# the bound's balances: 64 shards of each user's, all but unlimited
+BALANCES = """
+insert into bench.balances
+select u, s, 1000000000000000 from generate_series(1, 10000) as u, generate_series(0, 63) as s
+on conflict (u, shard) do update set free = excluded.free
+"""
 # the bound of a user's first reservation of the period: their usage of the day read (rollup
 # rows and unfolded journal rows, each through its index: bench.day_tokens), then their balance
 # row written
@@ -290,11 +296,7 @@ def _prepare(url: str) -> str:
             create table bench.balances (
                 u integer, shard integer, free bigint, primary key (u, shard))
         """)
-        conn.execute("""
-            insert into bench.balances
-            select u, s, 1000000000000000 from generate_series(1, 10000) as u,
-                generate_series(0, 63) as s
-        """)
+        conn.execute(BALANCES)
         # plpgsql, so its plan is kept; index scans only, as a queue's plan made while it is
         # empty would scan it whole once it fills (the package's readers of the journal do so)
         conn.execute("""
@@ -540,24 +542,18 @@ def test_reserve_and_settle_against_logging_alone(request, durability, clients, 
     label = _label(durability, clients, spread)
     goal = 0.8 if spread == "10000 users" else 0.6
     states = ["first reservation of the period", "steady"] if spread == "10000 users" else [""]
-    balances = """
-        insert into bench.balances
-        select u, s, 1000000000000000 from generate_series(1, 10000) as u,
-            generate_series(0, 63) as s
-        on conflict (u, shard) do update set free = excluded.free
-    """
     for state in states:
         before = None
         bound, bound_name = script(RESERVE_BOUND, LOG_REQUEST), "balance update"
         if state == "first reservation of the period":
             # every user's escrow (and the bound's balance) is made again, as on the first
             # request of a day
-            before = "delete from llm.quota_escrow; truncate bench.balances"
+            before = "truncate llm.quota_escrow, bench.balances"
             bound = script(RESERVE_FIRST_BOUND, LOG_REQUEST)
             bound_name = "usage read + balance written"
         else:
             with psycopg.connect(owner_url, autocommit=True) as conn:
-                conn.execute(balances)
+                conn.execute(BALANCES)
         if state == "steady":
             # every user has reserved this period: their escrow exists
             with psycopg.connect(owner_url, autocommit=True) as conn:

@@ -31,6 +31,23 @@ $$;
 comment on function llm.quota_escrow_lock(uuid) is
 'Advisory lock key of a user''s quota escrow: taken shared to move it, exclusive to recompute it.';
 
+-- The key of the quota change lock: taken shared by a recompute of any user's escrow, from
+-- before it reads the quotas until it commits, and exclusive by a change of any quota, so a
+-- change waits for the recomputes that read the quotas before it and then marks the shards
+-- they wrote, and a recompute that starts after it reads the new quota.
+create or replace function llm.quota_change_lock()
+returns bigint
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    return pg_catalog.hashtextextended('llm.usage_quotas change', 0);
+end;
+$$;
+comment on function llm.quota_change_lock() is
+'Advisory lock key taken shared by a recompute of a user''s quota escrow and exclusive by a quota change, so no recompute computed on a quota that changed before it committed.';
+
 -- Adds usage (positive) or gives back capacity (negative amounts) to the current periods'
 -- escrow of the users it concerns, for their hard quotas only, under each user's escrow lock
 -- (shared: writers never wait for each other, only for a recompute of the user's escrow). A
@@ -238,6 +255,9 @@ as $$
 declare
     v_row llm.usage_quotas := case when tg_op = 'DELETE' then old else new end;
 begin
+    -- recomputes that read the quotas before this change commit first: their shards are
+    -- marked below
+    perform pg_catalog.pg_advisory_xact_lock(llm.quota_change_lock());
     update llm.quota_escrow as e
     set ready = false
     where e.ready
@@ -247,7 +267,7 @@ begin
 end;
 $$;
 comment on function llm.quota_escrow_on_quota_change() is
-'Trigger on llm.usage_quotas: marks the escrow of the changed quota (every user''s, for the default) to be recomputed.';
+'Trigger on llm.usage_quotas: once every recompute in progress committed (llm.quota_change_lock), marks the escrow of the changed quota (every user''s, for the default) to be recomputed.';
 
 drop trigger if exists llm_quota_escrow_on_quota_change on llm.usage_quotas;
 create trigger llm_quota_escrow_on_quota_change

@@ -25,9 +25,10 @@ begin
     -- (reservations, logged usage, ended reservations) committed before, and is in the sums
     -- below, or waits
     perform pg_catalog.pg_advisory_xact_lock(llm.quota_escrow_lock(p_user_id));
-    -- and every shard the user has, so that a quota changed from now on marks the shards this
-    -- recompute writes (llm.quota_escrow_on_quota_change waits for them), while one changed
-    -- before is read below
+    -- a quota change waits for this recompute to commit, then marks the shards it wrote; one
+    -- that committed before is read below (llm.quota_change_lock)
+    perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_change_lock());
+    -- every shard the user has, held until commit
     perform from llm.quota_escrow as e
     where e.user_id = p_user_id
     order by e.quota_period, e.period_start, e.shard

@@ -1160,6 +1160,9 @@ isOneToOne: false
 "purge_deleted_conversations":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
+"quota_change_lock":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
 "quota_escrow_lock":
 { Args: { "p_user_id": string }; Returns: number
                            },

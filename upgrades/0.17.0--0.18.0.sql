@@ -1,0 +1,2 @@
+-- State changes from 0.17.0 to 0.18.0: none (a quota change waits for the recomputes of the
+-- escrow that read the quotas before it, through the new llm.quota_change_lock()).
