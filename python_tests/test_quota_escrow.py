@@ -330,6 +330,41 @@ def test_a_quota_lowered_while_a_recompute_commits_applies_to_the_next_reservati
     assert service.rpc("reserve_quota", user_id=user, tokens=90)
 
 
+def test_rollups_recomputed_while_a_recompute_commits_apply_to_the_next_reservation(
+        connect, service, superuser):
+    """Rollups repaired (aggregate_user_token_usage) while another transaction's recompute of
+    the user's escrow, made on the rollups before the repair, is not committed yet: the repair
+    waits for it, then marks the shards it wrote, so the next reservation is decided on the
+    repaired usage."""
+    user = uid()
+    service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
+    service.rpc("log_request", provider="openai", model="gpt-4o", user_id=user,
+                prompt_tokens=900, completion_tokens=0)
+    superuser.execute("select llm.fold_usage(100000)")
+    # the rollups lost the 900 tokens the raw log holds
+    superuser.execute("update llm.usage_rollups set total_tokens = 0, prompt_tokens = 0"
+                      " where user_id = llm.user_uuid(%s)", (user,))
+    recompute = connect()
+    _in_transaction(recompute, "select llm.reserve_quota(%s, 10)", user)  # computed on 0 used
+    user_id = service.rpc("user_uuid", identifier=user)
+    start, end = superuser.execute("select now(), now() + interval '1 minute'").fetchone()
+    repair = threading.Thread(target=lambda: repaired.append(service.rpc(
+        "aggregate_user_token_usage", p_user_id=str(user_id), p_period_start=start.isoformat(),
+        p_period_end=end.isoformat(), p_period_type="daily")))
+    repaired: list = []
+    repair.start()
+    time.sleep(0.3)
+    assert repaired == []  # waiting for the escrow recompute
+    recompute.execute("commit")
+    repair.join()
+    assert len(repaired) == 1
+    # 900 used + 10 reserved + 95 > 1000, though the shards computed on 0 held 495 each
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=95)
+    assert exc.value.sqlstate == "PT429"
+    assert service.rpc("reserve_quota", user_id=user, tokens=90)
+
+
 def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):
     alice, bob = make_user(), make_user()
     for user in (alice, bob):

@@ -32,9 +32,10 @@ comment on function llm.quota_escrow_lock(uuid) is
 'Advisory lock key of a user''s quota escrow: taken shared to move it, exclusive to recompute it.';
 
 -- The key of the quota change lock: taken shared by a recompute of any user's escrow, from
--- before it reads the quotas until it commits, and exclusive by a change of any quota, so a
--- change waits for the recomputes that read the quotas before it and then marks the shards
--- they wrote, and a recompute that starts after it reads the new quota.
+-- before it reads the quotas and the usage until it commits, and exclusive by a change of any
+-- quota or a recompute of rollups, so a change waits for the escrow recomputes that read what
+-- it changes and then marks the shards they wrote, and a recompute that starts after it reads
+-- the new values.
 create or replace function llm.quota_change_lock()
 returns bigint
 language plpgsql
@@ -46,7 +47,7 @@ begin
 end;
 $$;
 comment on function llm.quota_change_lock() is
-'Advisory lock key taken shared by a recompute of a user''s quota escrow and exclusive by a quota change, so no recompute computed on a quota that changed before it committed.';
+'Advisory lock key taken shared by a recompute of a user''s quota escrow and exclusive by a quota change or a recompute of rollups, so no escrow stays computed on a quota or usage that changed before it committed.';
 
 -- Adds usage (positive) or gives back capacity (negative amounts) to the current periods'
 -- escrow of the users it concerns, for their hard quotas only, under each user's escrow lock

@@ -1,10 +1,10 @@
 -- The slow path of a reservation: the escrow recomputed from the usage, or the request refused.
 
--- The slow path of llm.reserve_quota(): under the user's lock, with every shard of the user's
--- escrow locked, recomputes the capacity of each hard quota from the usage itself (rollups,
--- unfolded journal, open reservations), refuses with PT429 when the request does not fit, else
--- hands the remaining capacity minus the request to the period's shards, evenly (shard 0 and
--- this session's made where missing: a user's first reservation of a period makes its escrow).
+-- The slow path of llm.reserve_quota(): under the user's lock, recomputes the capacity of each
+-- hard quota from the usage itself (rollups, unfolded journal, open reservations), refuses
+-- with PT429 when the request does not fit, else hands the remaining capacity minus the
+-- request to the period's shards, evenly (shard 0 and this session's made where missing: a
+-- user's first reservation of a period makes its escrow).
 create or replace function llm.quota_escrow_refill(
     p_user_id uuid, p_tokens bigint, p_cost_usd numeric, p_tz text
 )
@@ -25,14 +25,10 @@ begin
     -- (reservations, logged usage, ended reservations) committed before, and is in the sums
     -- below, or waits
     perform pg_catalog.pg_advisory_xact_lock(llm.quota_escrow_lock(p_user_id));
-    -- a quota change waits for this recompute to commit, then marks the shards it wrote; one
-    -- that committed before is read below (llm.quota_change_lock)
+    -- a quota change or a recompute of rollups waits for this recompute to commit, then marks
+    -- the shards it wrote; one that committed before is read below (llm.quota_change_lock).
+    -- With both locks held, nothing else writes this user's escrow until commit
     perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_change_lock());
-    -- every shard the user has, held until commit
-    perform from llm.quota_escrow as e
-    where e.user_id = p_user_id
-    order by e.quota_period, e.period_start, e.shard
-    for update;
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
     -- giving their capacity back twice (only when there are: the delete fires a trigger)
     if exists (

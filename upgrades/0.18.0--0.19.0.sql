@@ -1,0 +1,3 @@
+-- State changes from 0.18.0 to 0.19.0: none (a recompute of rollups waits for the escrow
+-- recomputes in progress, as a quota change does; an escrow recompute no longer locks the
+-- user's shards, which nothing else writes while it holds its locks).
