@@ -38,21 +38,16 @@ begin
         where x.user_id = p_user_id and x.expires_at <= now();
     end if;
 
-    -- the hard quotas in force (llm.effective_quotas, spelled out), their current periods,
-    -- usage and open reservations, in one statement (one snapshot, taken after the locks); the
-    -- limits are then compared in period order
+    -- the hard quotas in force, their current periods, usage and open reservations, in one
+    -- statement (one snapshot, taken after the locks); the limits are then compared in period
+    -- order
     for v in
         select
             q.quota_period, p.period_start, u.unfolded_rows,
             array[q.token_limit, q.cost_limit, q.request_limit] as limits,
             array[u.tokens, u.cost_usd, u.requests] as used,
             array[r.tokens, r.cost_usd, r.requests] as reserved
-        from (
-            select distinct on (x.quota_period) x.*
-            from llm.usage_quotas as x
-            where x.user_id = p_user_id or x.user_id is null
-            order by x.quota_period, x.user_id nulls last
-        ) as q
+        from llm.effective_quotas(p_user_id) as q
         cross join lateral (
             select llm.period_floor(q.quota_period, pg_catalog.timezone(p_tz, now())) as period_start
         ) as p

@@ -1,0 +1,2 @@
+-- State changes from 0.19.0 to 0.20.0: none (an escrow recompute reads the quotas in force
+-- through llm.effective_quotas(); same behaviour).
