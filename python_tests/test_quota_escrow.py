@@ -247,6 +247,14 @@ LOG_FOR = ("select llm.log_request(provider => 'openai', model => 'gpt-4o', user
 RESERVE_FOR = "select llm.reserve_quota(%s, 10)"
 
 
+def assert_decided_on_90_left(service: Api, user: str) -> None:
+    """The next reservations are decided on 90 tokens left: 95 refused, 90 granted."""
+    with pytest.raises(psycopg.Error) as exc:
+        service.rpc("reserve_quota", user_id=user, tokens=95)
+    assert exc.value.sqlstate == "PT429"
+    assert service.rpc("reserve_quota", user_id=user, tokens=90)
+
+
 def test_two_transactions_that_log_then_recompute_for_one_user_deadlock_one_of_them(
         connect, service, superuser):
     """A transaction that logged usage for a user holds the user's escrow lock (shared) until
@@ -316,7 +324,7 @@ def test_a_quota_lowered_while_a_recompute_commits_applies_to_the_next_reservati
     user = uid()
     service.rpc("set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=1000)
     recompute = connect()
-    _in_transaction(recompute, "select llm.reserve_quota(%s, 10)", user)  # the first: a recompute
+    _in_transaction(recompute, RESERVE_FOR, user)  # the first: a recompute
     lowered = threading.Thread(target=lambda: service.rpc(
         "set_user_quota", user_id=user, quota_period="daily", hard=True, token_limit=100))
     lowered.start()
@@ -324,10 +332,7 @@ def test_a_quota_lowered_while_a_recompute_commits_applies_to_the_next_reservati
     recompute.execute("commit")
     lowered.join()
     # 10 reserved + 95 > 100, though the shards computed on 1000 held 495 each
-    with pytest.raises(psycopg.Error) as exc:
-        service.rpc("reserve_quota", user_id=user, tokens=95)
-    assert exc.value.sqlstate == "PT429"
-    assert service.rpc("reserve_quota", user_id=user, tokens=90)
+    assert_decided_on_90_left(service, user)
 
 
 def test_rollups_recomputed_while_a_recompute_commits_apply_to_the_next_reservation(
@@ -345,7 +350,7 @@ def test_rollups_recomputed_while_a_recompute_commits_apply_to_the_next_reservat
     superuser.execute("update llm.usage_rollups set total_tokens = 0, prompt_tokens = 0"
                       " where user_id = llm.user_uuid(%s)", (user,))
     recompute = connect()
-    _in_transaction(recompute, "select llm.reserve_quota(%s, 10)", user)  # computed on 0 used
+    _in_transaction(recompute, RESERVE_FOR, user)  # computed on 0 used
     user_id = service.rpc("user_uuid", identifier=user)
     start, end = superuser.execute("select now(), now() + interval '1 minute'").fetchone()
     repair = threading.Thread(target=lambda: repaired.append(service.rpc(
@@ -359,10 +364,7 @@ def test_rollups_recomputed_while_a_recompute_commits_apply_to_the_next_reservat
     repair.join()
     assert len(repaired) == 1
     # 900 used + 10 reserved + 95 > 1000, though the shards computed on 0 held 495 each
-    with pytest.raises(psycopg.Error) as exc:
-        service.rpc("reserve_quota", user_id=user, tokens=95)
-    assert exc.value.sqlstate == "PT429"
-    assert service.rpc("reserve_quota", user_id=user, tokens=90)
+    assert_decided_on_90_left(service, user)
 
 
 def test_a_signed_in_user_reads_only_their_own_escrow(service, make_user, as_user):

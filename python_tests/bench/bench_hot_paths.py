@@ -544,29 +544,27 @@ def test_reserve_and_settle_against_logging_alone(request, durability, clients, 
     states = ["first reservation of the period", "steady"] if spread == "10000 users" else [""]
     for state in states:
         before = None
-        bound, bound_name = script(RESERVE_BOUND, LOG_REQUEST), "balance update"
         if state == "first reservation of the period":
             # every user's escrow (and the bound's balance) is made again, as on the first
             # request of a day
             before = "truncate llm.quota_escrow, bench.balances"
-            bound = script(RESERVE_FIRST_BOUND, LOG_REQUEST)
-            bound_name = "usage read + balance written"
+            bound_name, bound = "usage read + balance written", RESERVE_FIRST_BOUND
         else:
+            bound_name, bound = "balance update", RESERVE_BOUND
             with psycopg.connect(owner_url, autocommit=True) as conn:
                 conn.execute(BALANCES)
-        if state == "steady":
-            # every user has reserved this period: their escrow exists
-            with psycopg.connect(owner_url, autocommit=True) as conn:
-                conn.execute("set role service_role")
-                conn.execute("""
-                    select llm.release_reservation(llm.reserve_quota(
-                        '00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), 0, 0))
-                    from generate_series(1, 10000) as g
-                """)
+                if state == "steady":
+                    # every user has reserved this period: their escrow exists
+                    conn.execute("set role service_role")
+                    conn.execute("""
+                        select llm.release_reservation(llm.reserve_quota(
+                            '00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), 0, 0))
+                        from generate_series(1, 10000) as g
+                    """)
         scripts = {
             "ours": (script(RESERVE, SETTLE), True),
             "alone": (script(LOG_REQUEST), True),
-            "bound": (bound, True),
+            "bound": (script(bound, LOG_REQUEST), True),
         }
         tps = measure(url, owner_url, scripts, clients, variables, before)
         name = f"{label}{', ' + state if state else ''}"

@@ -30,7 +30,7 @@ begin
         and r.period_start between p_first and p_last
         and (p_all_users or r.user_id is not distinct from p_user_id);
     -- the usage of these periods may change: their quota escrow is recomputed before its next
-    -- use, including the escrow recomputes in progress write (they commit first:
+    -- use, also what escrow recomputes in progress write (they commit first:
     -- llm.quota_change_lock)
     perform pg_catalog.pg_advisory_xact_lock(llm.quota_change_lock());
     update llm.quota_escrow as e

@@ -1,0 +1,2 @@
+-- State changes from 0.20.0 to 0.21.0: none (a code comment of llm.rebuild_usage_rollups()
+-- reworded; same behaviour).
