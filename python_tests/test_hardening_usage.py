@@ -177,7 +177,7 @@ def test_logging_into_a_day_whose_partition_is_being_created_never_fails(fresh_d
     assert "error" not in logged, logged
     assert connect(fresh_db).execute(
         "select tableoid::regclass::text from llm.request_logs where id = %s",
-        (logged["id"],)).fetchone()[0] == f"llm.request_logs_p{day:%Y%m%d}"
+        (logged["id"],)).fetchone()[0] == f"llm_private.request_logs_p{day:%Y%m%d}"
 
     # a row of the day in flight (not committed) while its partition is created
     later = day - dt.timedelta(days=1)
@@ -201,7 +201,7 @@ def test_logging_into_a_day_whose_partition_is_being_created_never_fails(fresh_d
     assert "error" not in outcome, outcome
     assert connect(fresh_db).execute(
         "select tableoid::regclass::text from llm.request_logs where id = %s",
-        (log_id,)).fetchone()[0] == f"llm.request_logs_p{later:%Y%m%d}"
+        (log_id,)).fetchone()[0] == f"llm_private.request_logs_p{later:%Y%m%d}"
 
 
 def test_many_loggers_and_partition_creation_at_once_lose_nothing(fresh_db, connect):
@@ -232,7 +232,7 @@ def test_many_loggers_and_partition_creation_at_once_lose_nothing(fresh_db, conn
 
     assert run_threads([create] + [log(i) for i in range(loggers)]) == []
     db = connect(fresh_db)
-    assert db.execute("select count(*) from llm.request_logs_default").fetchone()[0] == 0
+    assert db.execute("select count(*) from llm_private.request_logs_default").fetchone()[0] == 0
     assert db.execute("select count(*) from llm.request_logs").fetchone()[0] == count[0]
 
 

@@ -307,14 +307,14 @@ def partition_of(superuser, log_id: int) -> str:
 def test_rows_land_in_their_day_partition_or_the_default_one(service, superuser):
     today = dt.datetime.now(UTC)
     log_id = service.rpc("log_request", provider="openai", model="gpt-4o")
-    assert partition_of(superuser, log_id) == f"llm.request_logs_p{today:%Y%m%d}"
+    assert partition_of(superuser, log_id) == f"llm_private.request_logs_p{today:%Y%m%d}"
     tomorrow = (today + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     log_id = service.rpc("log_request", provider="openai", model="gpt-4o",
                          created_at=tomorrow.isoformat())
-    assert partition_of(superuser, log_id) == f"llm.request_logs_p{tomorrow:%Y%m%d}"
+    assert partition_of(superuser, log_id) == f"llm_private.request_logs_p{tomorrow:%Y%m%d}"
     for far in ("2000-01-01T00:00:00Z", "2001-06-30T23:59:59Z"):
         log_id = service.rpc("log_request", provider="openai", model="gpt-4o", created_at=far)
-        assert partition_of(superuser, log_id) == "llm.request_logs_default"
+        assert partition_of(superuser, log_id) == "llm_private.request_logs_default"
 
 
 def test_every_partition_has_rls_and_no_grants(superuser):
@@ -349,9 +349,9 @@ def test_users_cannot_read_partitions_directly(service, make_user, as_user):
     service.rpc("log_request", provider="openai", model="gpt-4o", user_id=str(alice.id))
     today = dt.datetime.now(UTC)
     with pytest.raises(errors.InsufficientPrivilege):
-        as_user(alice).sql(f"select * from llm.request_logs_p{today:%Y%m%d}")
+        as_user(alice).sql(f"select * from llm_private.request_logs_p{today:%Y%m%d}")
     with pytest.raises(errors.InsufficientPrivilege):
-        as_user(alice).sql("select * from llm.request_logs_default")
+        as_user(alice).sql("select * from llm_private.request_logs_default")
 
 
 @pytest.mark.parametrize("statement", [

@@ -79,12 +79,12 @@ def test_creating_a_partition_moves_waiting_rows_out_of_the_default(svc, db):
     where = dict(db.execute(
         "select id, tableoid::regclass::text from llm.request_logs where id = any(%s)",
         (ids + [other],)).fetchall())
-    assert where == {ids[0]: f"llm.{name(far)}", ids[1]: f"llm.{name(far)}",
-                     other: "llm.request_logs_default"}
+    assert where == {ids[0]: f"llm_private.{name(far)}", ids[1]: f"llm_private.{name(far)}",
+                     other: "llm_private.request_logs_default"}
     # the moved partition is a normal one: RLS on, indexes from the parent, no grants
     rls, indexes = db.execute(f"""
         select c.relrowsecurity, (select count(*) from pg_index where indrelid = c.oid)
-        from pg_class as c where c.oid = 'llm.{name(far)}'::regclass""").fetchone()
+        from pg_class as c where c.oid = 'llm_private.{name(far)}'::regclass""").fetchone()
     assert rls and indexes == 3
 
 

@@ -41,7 +41,7 @@ create table if not exists llm.request_logs (
 ) partition by range (created_at);
 alter sequence llm.request_logs_id_seq owned by llm.request_logs.id;
 comment on table llm.request_logs is
-'One row per LLM request, partitioned by UTC day of created_at (partitions request_logs_pYYYYMMDD, plus request_logs_default for days without one). Written only through llm.log_request(), which validates every value (the table has no CHECK constraints: they cost more per insert than the rest of the row).';
+'One row per LLM request, partitioned by UTC day of created_at (partitions llm_private.request_logs_pYYYYMMDD, plus llm_private.request_logs_default for days without one). Written only through llm.log_request(), which validates every value (the table has no CHECK constraints: they cost more per insert than the rest of the row).';
 comment on column llm.request_logs.request_id is
 'Client-supplied id (e.g. the provider''s response id); the same id is stored once (llm.request_ids).';
 comment on column llm.request_logs.user_id is
@@ -80,6 +80,17 @@ alter table llm.request_logs enable row level security;
 revoke all on llm.request_logs from anon, authenticated, service_role;
 grant select on llm.request_logs to authenticated, service_role;
 
-create table if not exists llm.request_logs_default partition of llm.request_logs default;
-alter table llm.request_logs_default enable row level security;
-revoke all on llm.request_logs_default from anon, authenticated, service_role;
+-- the partitions live in the private schema: never exposed, and not in the API's types (an
+-- install older than 0.22.0 has its default partition in schema llm until its upgrade step)
+do $$
+begin
+    if (
+        select p.partdefid from pg_catalog.pg_partitioned_table as p
+        where p.partrelid = 'llm.request_logs'::regclass
+    ) = 0 then
+        create table llm_private.request_logs_default partition of llm.request_logs default;
+        alter table llm_private.request_logs_default enable row level security;
+        revoke all on llm_private.request_logs_default from anon, authenticated, service_role;
+    end if;
+end;
+$$;

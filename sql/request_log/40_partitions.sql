@@ -50,7 +50,7 @@ begin
     v_day := v_from;
     while v_day <= v_to loop
         v_name := 'request_logs_p' || to_char(v_day, 'YYYYMMDD');
-        if to_regclass('llm.' || v_name) is null then
+        if to_regclass('llm_private.' || v_name) is null then
             v_lo := v_day::timestamp at time zone 'UTC';
             v_hi := (v_day + 1)::timestamp at time zone 'UTC';
             -- built detached and attached afterwards: attaching takes a weaker lock on the
@@ -64,32 +64,32 @@ begin
                 lock table llm.request_logs in share mode;
             end if;
             execute format(
-                'create table llm.%I (like llm.request_logs including defaults including constraints)',
+                'create table llm_private.%I (like llm.request_logs including defaults including constraints)',
                 v_name
             );
             if exists (
-                select from llm.request_logs_default as d
+                select from llm_private.request_logs_default as d
                 where d.created_at >= v_lo and d.created_at < v_hi
             ) then
-                lock table llm.request_logs_default in access exclusive mode;
+                lock table llm_private.request_logs_default in access exclusive mode;
                 execute format(
-                    'with moved as (delete from llm.request_logs_default'
+                    'with moved as (delete from llm_private.request_logs_default'
                     ' where created_at >= $1 and created_at < $2 returning *)'
-                    ' insert into llm.%I select * from moved',
+                    ' insert into llm_private.%I select * from moved',
                     v_name
                 ) using v_lo, v_hi;
             end if;
             execute format(
-                'alter table llm.%I add constraint %I check (created_at >= %L and created_at < %L)',
+                'alter table llm_private.%I add constraint %I check (created_at >= %L and created_at < %L)',
                 v_name, v_name || '_bounds', v_lo, v_hi
             );
             execute format(
-                'alter table llm.request_logs attach partition llm.%I for values from (%L) to (%L)',
+                'alter table llm.request_logs attach partition llm_private.%I for values from (%L) to (%L)',
                 v_name, v_lo, v_hi
             );
-            execute format('alter table llm.%I drop constraint %I', v_name, v_name || '_bounds');
-            execute format('alter table llm.%I enable row level security', v_name);
-            execute format('revoke all on llm.%I from public, anon, authenticated, service_role', v_name);
+            execute format('alter table llm_private.%I drop constraint %I', v_name, v_name || '_bounds');
+            execute format('alter table llm_private.%I enable row level security', v_name);
+            execute format('revoke all on llm_private.%I from public, anon, authenticated, service_role', v_name);
             return next v_name;
         end if;
         v_day := v_day + 1;
@@ -128,6 +128,7 @@ begin
     v_folded := llm.usage_folded_before();
     for p in
         select
+            c.oid,
             c.relname,
             (to_date(substring(c.relname from 15), 'YYYYMMDD')::timestamp at time zone 'UTC')
             + interval '1 day' as hi
@@ -154,15 +155,15 @@ begin
             return next;
             continue;
         end if;
-        bytes := pg_catalog.pg_total_relation_size(format('llm.%I', p.relname)::regclass);
-        execute format('drop table llm.%I', p.relname);
+        bytes := pg_catalog.pg_total_relation_size(p.oid);
+        execute format('drop table %s', p.oid::regclass);
         action := 'dropped';
         return next;
     end loop;
 
     -- rows that waited in the default partition expire row by row, each once folded: no
     -- journal row of its instant is its own or its user's (a batch's requests share one)
-    delete from llm.request_logs_default as d
+    delete from llm_private.request_logs_default as d
     where d.created_at < v_cutoff
         and not exists (
             select from llm.usage_journal as j
