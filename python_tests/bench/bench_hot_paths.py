@@ -175,6 +175,9 @@ group by created_at, user_id;
 """
 # the bound of a batch: its body parsed as PostgREST parses it, then its rows written as above
 PARSED_WRITES = f"select jsonb_array_length(pgrst_body.requests) from {PGRST_BODY};\n{LOG_WRITES}"
+# the same, with the body's items read and checked as log_requests reads them (every value
+# typed and validated, users resolved, prices looked up: bench.read_batch)
+CHECKED_WRITES = f"select bench.read_batch(pgrst_body.requests) from {PGRST_BODY};\n{LOG_WRITES}"
 
 RESERVE = f"select llm.reserve_quota({USER}, 2000, 0.01) as rid \\gset"
 # the bound of a reservation: a conditional update of one of the user's 64 balance rows (as
@@ -318,6 +321,14 @@ def _prepare(url: str) -> str:
             grant insert on llm.request_ids, llm.request_logs, llm.usage_journal to service_role
         """)
         conn.execute("grant usage on sequence llm.request_logs_id_seq to service_role")
+        # the items of a batch read and checked as llm.log_requests reads them (the owner's
+        # function: it calls internal ones)
+        conn.execute("""
+            create function bench.read_batch(p_requests jsonb) returns bigint
+            language sql security definer set search_path = '' as $$
+                select count(*) from llm.request_batch_read(p_requests)
+            $$
+        """)
         # every user has a hard daily quota, far above anything the benchmark uses
         conn.execute("select llm.set_user_quota(null, 'daily', 1000000000000000, null, null, true)")
         conn.execute("vacuum analyze")
@@ -472,6 +483,7 @@ def test_batch_logging_against_bare_inserts_and_litellm_flush(request, durabilit
         }
         if rows == 100:
             scripts["litellm"] = (script(peer("litellm_flush"), start=BATCH_START), False)
+            scripts["checked"] = (script(CHECKED_WRITES, start=BATCH_START), True)
         tps = measure(url, owner_url, scripts, clients, {"users": users, "rows": str(rows)})
         group = f"log_requests, {rows} per call, {label}"
         report(f"log_requests({rows} per call) / bare {rows}-row insert, rows per second, {label}",
@@ -490,6 +502,13 @@ def test_batch_logging_against_bare_inserts_and_litellm_flush(request, durabilit
             report(f"bound: log_requests(100 per call)'s body parsed and its writes alone /"
                    f" LiteLLM batched flush of 100, {label}", tps["writes"] * rows,
                    tps["litellm"] * rows, higher_is_better=True, chart=False)
+            report(f"bound: log_requests(100 per call)'s body parsed, its items read and checked"
+                   f" and its writes / LiteLLM batched flush of 100, {label}",
+                   tps["checked"] * rows, tps["litellm"] * rows, higher_is_better=True,
+                   chart=False)
+            report(f"log_requests(100 per call) / its body parsed, its items read and checked and"
+                   f" its writes, {label}", tps["ours"] * rows, tps["checked"] * rows,
+                   higher_is_better=True, chart=False)
 
 
 @matrix
