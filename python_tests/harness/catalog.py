@@ -15,7 +15,8 @@ _NS = "any(array[" + ", ".join(f"'{n}'" for n in SCHEMAS) + "]::regnamespace[])"
 
 QUERIES = {
     "relations": """
-        select c.relnamespace::regnamespace::text, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity,
+        select c.relnamespace::regnamespace::text, c.relname, c.relkind, c.relrowsecurity,
+               c.relforcerowsecurity,
                array(select a::text from unnest(c.relacl) as a order by 1),
                obj_description(c.oid, 'pg_class'),
                pg_get_partkeydef(c.oid), pg_get_expr(c.relpartbound, c.oid)
