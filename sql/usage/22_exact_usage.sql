@@ -7,10 +7,12 @@
 -- than a day from UTC) and each row's local time then decides, so the rows are exactly the
 -- ones llm.usage_periods buckets there, even where a daylight-saving change makes midnight
 -- ambiguous. plpgsql, so its plan is cached across calls (it runs on every quota check and
--- reservation) while its search_path stays pinned. Callers
--- set enable_bitmapscan = off: the journal and the reservations are queues whose deleted
--- rows stay in the indexes until vacuum, and only a plain index scan marks those entries
--- dead, so that later checks skip them instead of visiting their heap pages again.
+-- reservation) while its search_path stays pinned. The journal is a queue whose size swings
+-- between folds: the plan, made once per session, reads by index whatever the journal held
+-- when it was made (one made while it was empty would read every row of it at every check
+-- once it fills). Plain index scans, not bitmap scans: the queue's deleted rows stay in the
+-- index until vacuum, and only a plain index scan marks those entries dead, so that later
+-- checks skip them instead of visiting their heap pages again.
 create or replace function llm.period_usage(
     p_user_id uuid, p_period_type text, p_period_start date, p_tz text
 )
@@ -19,6 +21,9 @@ language plpgsql
 stable
 rows 1
 set search_path = ''
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 begin
     return query
@@ -72,7 +77,6 @@ language plpgsql
 stable
 rows 1
 set search_path = ''
-set enable_bitmapscan = off
 as $$
 declare
     v_tz text := llm_private.setting_text('period_timezone');

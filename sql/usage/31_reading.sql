@@ -130,16 +130,12 @@ begin
             case when q.user_id is not null then 'user' when q.quota_period is not null then 'default' end
             as source,
             u.tokens, u.cost_usd, u.requests,
-            coalesce(r.tokens, 0) as reserved_tokens,
-            coalesce(r.cost_usd, 0) as reserved_cost,
-            coalesce(r.requests, 0) as reserved_requests
+            r.tokens as reserved_tokens,
+            r.cost_usd as reserved_cost,
+            r.requests as reserved_requests
         from llm.usage_totals(v_user, v_period, v_start) as u
         left join llm.effective_quotas(v_user) as q on q.quota_period = v_period
-        cross join (
-            select sum(x.tokens) as tokens, sum(x.cost_usd) as cost_usd, count(*) as requests
-            from llm.quota_reservations as x
-            where x.user_id = v_user and x.expires_at > now()
-        ) as r
+        cross join llm.open_reservations(v_user) as r
     )
 
     select jsonb_build_object(

@@ -24,6 +24,34 @@ $$;
 comment on function llm.try_fold_user_journal(uuid, integer) is
 'Folds up to p_max_rows unfolded journal rows of one user, or nothing if that would wait more than 5 ms for a lock (the fold job or a recompute holds them). Returns the rows folded. Internal: called by llm.quota_escrow_refill() (the slow path of llm.reserve_quota()).';
 
+-- A user's open reservations, summed, and how many of theirs expired without being swept. The
+-- reservations are a queue (reserved, then settled): read by index whatever the table held
+-- when the session made the plan (see llm.period_usage).
+create or replace function llm.open_reservations(p_user_id uuid)
+returns table (tokens numeric, cost_usd numeric, requests bigint, expired bigint)
+language plpgsql
+stable
+rows 1
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+set enable_bitmapscan = off
+as $$
+begin
+    return query
+    select
+        coalesce(sum(x.tokens) filter (where x.expires_at > now()), 0)::numeric,
+        coalesce(sum(x.cost_usd) filter (where x.expires_at > now()), 0),
+        count(*) filter (where x.expires_at > now()),
+        count(*) filter (where x.expires_at <= now())
+    from llm.quota_reservations as x
+    where x.user_id = p_user_id;
+end;
+$$;
+comment on function llm.open_reservations(uuid) is
+'Tokens, cost and number of a user''s open reservations (not expired), and how many of theirs expired without being swept yet.';
+grant execute on function llm.open_reservations(uuid) to authenticated, service_role;
+
 -- Atomically grants capacity for one request, or refuses it with HTTP 429 semantics.
 create or replace function llm.reserve_quota(user_id text, tokens bigint, cost_usd numeric default 0)
 returns uuid

@@ -31,9 +31,7 @@ begin
     perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_change_lock());
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
     -- giving their capacity back twice (only when there are: the delete fires a trigger)
-    if exists (
-        select from llm.quota_reservations as x where x.user_id = p_user_id and x.expires_at <= now()
-    ) then
+    if (select r.expired from llm.open_reservations(p_user_id) as r) > 0 then
         delete from llm.quota_reservations as x
         where x.user_id = p_user_id and x.expires_at <= now();
     end if;
@@ -52,14 +50,7 @@ begin
             select llm.period_floor(q.quota_period, pg_catalog.timezone(p_tz, now())) as period_start
         ) as p
         cross join lateral llm.period_usage(p_user_id, q.quota_period, p.period_start, p_tz) as u
-        cross join (
-            select
-                coalesce(sum(x.tokens), 0) as tokens,
-                coalesce(sum(x.cost_usd), 0) as cost_usd,
-                count(*) as requests
-            from llm.quota_reservations as x
-            where x.user_id = p_user_id and x.expires_at > now()
-        ) as r
+        cross join llm.open_reservations(p_user_id) as r
         where q.hard
         order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
     loop

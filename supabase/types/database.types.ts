@@ -995,6 +995,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"open_reservations":
+{ Args: { "p_user_id": string }; Returns: {
+              "cost_usd": number,"expired": number,"requests": number,"tokens": number
+            }[]
+                           },
 "page_messages":
 { Args: { "p_after": string,"p_before": string,"p_field": string,"p_from_start": boolean,"p_id": string,"p_limit": number,"p_offset": number,"p_user_id": string }; Returns: Database["llm"]['CompositeTypes']["chat_message"][]
                           SetofOptions: {

@@ -1,0 +1,3 @@
+-- State changes from 0.22.0 to 0.23.0: none (quota reads of the usage journal and of open
+-- reservations keep index plans whatever the queues held when a session planned them; a new
+-- function, llm.open_reservations).
