@@ -61,6 +61,6 @@ def test_quota_reads_stay_index_reads_when_the_queues_fill_after_planning(fresh_
         read = session.execute(ROWS_READ).fetchall()
         assert session.execute("select llm.check_user_quota(%s, 'daily') ->> 'tokens_reserved'",
                                (user,)).fetchone()[0] == "90"
-    # neither queue was read row by row: the user's rows (none) were found by index
+    # neither queue was read row by row: the user's own rows were found through the indexes
     assert [(name, rows) for name, _, rows in read] == [
         ("quota_reservations", 0), ("usage_journal", 0)]
