@@ -49,7 +49,9 @@ series of its own:
 - reservations: the least two transactions can do, a conditional update of a per-user balance
   shard, then ``log_request``; for a user's first reservation of the period, their usage of the
   day read (rollup and unfolded journal rows) and their balance row written, then
-  ``log_request``.
+  ``log_request``; and the same with the reservation's own durable row (a row of
+  ``llm.quota_reservations``'s shape and indexes inserted with the balance, deleted with the
+  logging).
 """
 
 from __future__ import annotations
@@ -198,6 +200,16 @@ insert into bench.balances as b (u, shard, free)
 values (:u, pg_backend_pid() % 64, 1000000000000000 - 2000 - bench.day_tokens(({USER})::uuid))
 on conflict (u, shard) do update set free = excluded.free;
 """
+# the bound with the reservation's own record: the balance written as above and a row of the
+# shape of llm.quota_reservations (its indexes too) inserted in the same transaction; the
+# logging transaction deletes it (a reservation must outlive a crash between reserve and
+# settle, be released by its id and expire, so it is a durable row)
+RECORD_INSERT = f"""
+insert into bench.reservations (user_id, tokens, cost_usd, expires_at)
+values (({USER})::uuid, 2000, 0.01, now() + interval '10 minutes')
+returning id as rid \\gset
+"""
+RECORD_DELETE = "delete from bench.reservations where id = :rid::uuid;"
 SETTLE = LOG_REQUEST.replace("request_id => gen_random_uuid()::text",
                              "request_id => gen_random_uuid()::text, reservation_id => :rid::uuid")
 
@@ -300,6 +312,11 @@ def _prepare(url: str) -> str:
                 u integer, shard integer, free bigint, primary key (u, shard))
         """)
         conn.execute(BALANCES)
+        conn.execute("""
+            create table bench.reservations (
+                like llm.quota_reservations including defaults including constraints
+                including indexes)
+        """)
         # plpgsql, so its plan is kept; index scans only, as a queue's plan made while it is
         # empty would scan it whole once it fills (the package's readers of the journal do so)
         conn.execute("""
@@ -316,6 +333,7 @@ def _prepare(url: str) -> str:
         """)
         conn.execute("grant usage on schema bench to service_role")
         conn.execute("grant select, insert, update on all tables in schema bench to service_role")
+        conn.execute("grant delete on bench.reservations to service_role")
         # the bounds write the package's tables directly (only in this benchmark's database)
         conn.execute("""
             grant insert on llm.request_ids, llm.request_logs, llm.usage_journal to service_role
@@ -584,6 +602,7 @@ def test_reserve_and_settle_against_logging_alone(request, durability, clients, 
             "ours": (script(RESERVE, SETTLE), True),
             "alone": (script(LOG_REQUEST), True),
             "bound": (script(bound, LOG_REQUEST), True),
+            "record": (script(bound + RECORD_INSERT, LOG_REQUEST + RECORD_DELETE), True),
         }
         tps = measure(url, owner_url, scripts, clients, variables, before)
         name = f"{label}{', ' + state if state else ''}"
@@ -594,6 +613,12 @@ def test_reserve_and_settle_against_logging_alone(request, durability, clients, 
                tps["bound"], tps["alone"], higher_is_better=True, chart=False)
         report(f"reserve_quota + settle / {bound_name} + log_request, {name}", tps["ours"],
                tps["bound"], higher_is_better=True, peer=f"bound: {bound_name}", group=group)
+        report(f"bound: {bound_name} + reservation row, then log_request + its delete"
+               f" / log_request alone, {name}", tps["record"], tps["alone"],
+               higher_is_better=True, chart=False)
+        report(f"reserve_quota + settle / {bound_name} + reservation row, then log_request + its"
+               f" delete, {name}", tps["ours"], tps["record"], higher_is_better=True, chart=False)
     with psycopg.connect(owner_url, autocommit=True) as conn:
         # every reservation was settled by its logged request
         assert conn.execute("select count(*) from llm.quota_reservations").fetchone()[0] == 0
+        assert conn.execute("select count(*) from bench.reservations").fetchone()[0] == 0
