@@ -40,7 +40,7 @@ as $$
 begin
     return query
     select
-        coalesce(sum(x.tokens) filter (where x.expires_at > now()), 0)::numeric,
+        coalesce(sum(x.tokens) filter (where x.expires_at > now()), 0),
         coalesce(sum(x.cost_usd) filter (where x.expires_at > now()), 0),
         count(*) filter (where x.expires_at > now()),
         count(*) filter (where x.expires_at <= now())

@@ -19,6 +19,7 @@ declare
     v_unfolded bigint := 0;
     v_reset_at timestamptz;
     v_free numeric [];
+    v_open record;
     v record;
 begin
     -- the user's escrow lock, exclusive until commit: whoever moves this user's escrow
@@ -29,28 +30,29 @@ begin
     -- the shards it wrote; one that committed before is read below (llm.quota_change_lock).
     -- With both locks held, nothing else writes this user's escrow until commit
     perform pg_catalog.pg_advisory_xact_lock_shared(llm.quota_change_lock());
+    -- the user's open reservations, read once: with the lock held, none of theirs is made or
+    -- ended until commit (both take the user's escrow lock before they commit)
+    select * into v_open from llm.open_reservations(p_user_id);
     -- expired reservations stop counting here; deleting them now keeps a later sweep from
     -- giving their capacity back twice (only when there are: the delete fires a trigger)
-    if (select r.expired from llm.open_reservations(p_user_id) as r) > 0 then
+    if v_open.expired > 0 then
         delete from llm.quota_reservations as x
         where x.user_id = p_user_id and x.expires_at <= now();
     end if;
 
-    -- the hard quotas in force, their current periods, usage and open reservations, in one
-    -- statement (one snapshot, taken after the locks); the limits are then compared in period
-    -- order
+    -- the hard quotas in force, their current periods and usage, in one statement (one
+    -- snapshot, taken after the locks); the limits are then compared in period order
     for v in
         select
             q.quota_period, p.period_start, u.unfolded_rows,
             array[q.token_limit, q.cost_limit, q.request_limit] as limits,
             array[u.tokens, u.cost_usd, u.requests] as used,
-            array[r.tokens, r.cost_usd, r.requests] as reserved
+            array[v_open.tokens, v_open.cost_usd, v_open.requests] as reserved
         from llm.effective_quotas(p_user_id) as q
         cross join lateral (
             select llm.period_floor(q.quota_period, pg_catalog.timezone(p_tz, now())) as period_start
         ) as p
         cross join lateral llm.period_usage(p_user_id, q.quota_period, p.period_start, p_tz) as u
-        cross join llm.open_reservations(p_user_id) as r
         where q.hard
         order by array_position(array['daily', 'weekly', 'monthly', 'yearly'], q.quota_period)
     loop

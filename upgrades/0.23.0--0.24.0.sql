@@ -1,0 +1,2 @@
+-- State changes from 0.23.0 to 0.24.0: none (an escrow recompute reads the user's open
+-- reservations once instead of twice; same behaviour).
