@@ -54,14 +54,18 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 class _Janitor(DatabaseJanitor):
-    """Ends only client sessions before CREATE DATABASE ... TEMPLATE and DROP DATABASE: postgres
-    (not a superuser) may not end an autovacuum worker, and both commands end those themselves."""
+    """Ends only other roles' client sessions before CREATE DATABASE ... TEMPLATE and DROP
+    DATABASE: postgres (not a superuser) may not end an autovacuum worker or a superuser's
+    session. Both commands end autovacuum workers themselves and wait a few seconds for other
+    sessions to go; the tests' superuser sessions are closed by their fixtures, though their
+    backends may still be exiting when this runs."""
 
     @staticmethod
     def _terminate_connection(cur, dbname: str) -> None:
         cur.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity"
-            " where datname = %s and backend_type = 'client backend'",
+            "select pg_terminate_backend(a.pid) from pg_stat_activity as a"
+            " join pg_roles as r on r.oid = a.usesysid"
+            " where a.datname = %s and a.backend_type = 'client backend' and not r.rolsuper",
             (dbname,),
         )
 
